@@ -1,0 +1,34 @@
+/**
+ * The only bridge between the two stream worlds: `AsyncIterable<Uint8Array>` inside an isolate,
+ * `ReadableStream<Uint8Array>` on Request/Response bodies, R2 bodies and DO RPC.
+ * Invariants:
+ * - `toReadableStream` is pull-driven: nothing is produced before the consumer asks, and a cancel
+ *   reaches the generator's `return`, so a client that hangs up stops the producer.
+ */
+export function toReadableStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
+  const it = src[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const r = await it.next();
+      if (r.done) c.close();
+      else c.enqueue(r.value);
+    },
+    async cancel(reason) {
+      await it.return?.(reason);
+    },
+  });
+}
+
+/** Reads with getReader(), because not every runtime can iterate a ReadableStream with for await. */
+export async function* fromReadableStream(rs: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = rs.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (value.length) yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,25 @@
+// Runs every vitest project, then prints the plain `N passed, N failed` line that CI reads.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const dir = mkdtempSync(join(tmpdir(), "edgegit-test-"));
+const report = join(dir, "report.json");
+const run = spawnSync(
+  process.execPath,
+  ["node_modules/vitest/vitest.mjs", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+);
+let passed = 0;
+let failed = 0;
+try {
+  const r = JSON.parse(readFileSync(report, "utf8"));
+  passed = r.numPassedTests;
+  failed = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+} catch {
+  failed += 1; // no report: vitest itself failed
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(run.status !== 0 || failed > 0 ? 1 : 0);

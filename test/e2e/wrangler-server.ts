@@ -1,0 +1,91 @@
+/**
+ * Starts and stops a real `wrangler dev` for tests: a free port, its own persist dir, its own
+ * process group (killing `npx` alone would leave workerd running).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+export interface WranglerServer {
+  baseUrl: string;
+  port: number;
+  persistDir: string;
+  child: ChildProcess;
+  /** Everything the server printed so far. */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface StartOptions {
+  persistDir?: string;
+  vars?: Record<string, string>;
+  port?: number;
+}
+
+export async function startWrangler(opts: StartOptions = {}): Promise<WranglerServer> {
+  const port = opts.port ?? (await freePort());
+  const inspector = await freePort();
+  const persistDir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "edgegit-state-"));
+  const root = resolve(import.meta.dirname, "../..");
+  const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const child = spawn(
+    process.execPath,
+    [join(root, "node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port),
+      "--inspector-port", String(inspector), "--persist-to", persistDir, "--log-level", "warn", "--show-interactive-dev-session=false", ...vars],
+    {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited ${child.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(`${baseUrl}/healthz`);
+      await res.arrayBuffer();
+      if (res.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`wrangler dev not ready after 60 s:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseUrl,
+    port,
+    persistDir,
+    child,
+    output: () => out,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.pid) {
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          /* already gone */
+        }
+        await exited;
+      }
+      if (!opts.persistDir) rmSync(persistDir, { recursive: true, force: true });
+    },
+  };
+}
