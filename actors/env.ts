@@ -1,4 +1,4 @@
-/** The bindings and vars of wrangler.jsonc, typed once. */
+/** The bindings and vars of wrangler.jsonc, typed once. Runtime types come from `wrangler types --include-env=false`. */
 import type { RepoActor } from "./repo/repo-actor.ts";
 import type { PackWorker } from "./pack-worker/pack-worker.ts";
 
@@ -8,4 +8,8 @@ export interface Env {
   PACKS: R2Bucket;
   /** "true": the first push to a missing repo creates it. */
   AUTO_CREATE?: string;
+  MAX_PACK_BYTES?: string;
+  MAX_PACK_OBJECTS?: string;
+  MAX_OBJECT_BYTES?: string;
+  MAX_DELTA_DEPTH?: string;
 }

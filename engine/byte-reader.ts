@@ -11,7 +11,7 @@ export type ByteReaderErrorCode = "unexpected-eof";
 
 export class ByteReader {
   #it: AsyncIterator<Uint8Array>;
-  #buf = new Uint8Array(0);
+  #buf: Uint8Array = new Uint8Array(0);
   #start = 0;
   #end = 0;
   #eof = false;

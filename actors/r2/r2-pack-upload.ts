@@ -1,0 +1,57 @@
+/**
+ * Streams a pack into R2 as it arrives. R2 refuses a plain `put` of a stream of unknown length, so
+ * bytes are cut into equal multipart parts; a pack smaller than one part becomes a plain `put`.
+ * Invariants:
+ * - At most one part (PART_BYTES) is buffered.
+ * - All parts but the last have exactly PART_BYTES, as R2 requires.
+ */
+const PART_BYTES = 8 << 20;
+
+export class R2PackUpload {
+  #buf = new Uint8Array(PART_BYTES);
+  #fill = 0;
+  #parts: R2UploadedPart[] = [];
+  #upload: R2MultipartUpload | undefined;
+  #bytes = 0;
+
+  constructor(
+    private readonly bucket: R2Bucket,
+    readonly key: string,
+  ) {}
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    let off = 0;
+    this.#bytes += chunk.length;
+    while (off < chunk.length) {
+      const n = Math.min(PART_BYTES - this.#fill, chunk.length - off);
+      this.#buf.set(chunk.subarray(off, off + n), this.#fill);
+      this.#fill += n;
+      off += n;
+      if (this.#fill === PART_BYTES) await this.#flushPart();
+    }
+  }
+
+  async complete(): Promise<void> {
+    if (!this.#upload) {
+      await this.bucket.put(this.key, this.#buf.slice(0, this.#fill));
+      return;
+    }
+    if (this.#fill > 0) await this.#flushPart();
+    await this.#upload.complete(this.#parts);
+  }
+
+  /** Gives up the upload; what was written is left for GC to find by its key. */
+  async abort(): Promise<void> {
+    await this.#upload?.abort();
+  }
+
+  async #flushPart() {
+    this.#upload ??= await this.bucket.createMultipartUpload(this.key);
+    this.#parts.push(await this.#upload.uploadPart(this.#parts.length + 1, this.#buf.slice(0, this.#fill)));
+    this.#fill = 0;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Per-push and per-request limits, configurable through wrangler vars, checked before work is wasted.
+ * Invariants:
+ * - Every limit is finite: no request can make the actor spin without bound.
+ */
+export interface RepoLimits {
+  maxPackBytes: number;
+  maxObjects: number;
+  maxObjectBytes: number;
+  maxDeltaDepth: number;
+}
+
+export const DEFAULT_LIMITS: RepoLimits = {
+  maxPackBytes: 2 * 1024 ** 3,
+  maxObjects: 2_000_000,
+  maxObjectBytes: 100 * 1024 ** 2,
+  maxDeltaDepth: 1000,
+};
+
+export function limitsFromEnv(vars: Record<string, unknown>): RepoLimits {
+  const num = (name: string, dflt: number) => {
+    const v = Number(vars[name]);
+    return Number.isFinite(v) && v > 0 ? v : dflt;
+  };
+  return {
+    maxPackBytes: num("MAX_PACK_BYTES", DEFAULT_LIMITS.maxPackBytes),
+    maxObjects: num("MAX_PACK_OBJECTS", DEFAULT_LIMITS.maxObjects),
+    maxObjectBytes: num("MAX_OBJECT_BYTES", DEFAULT_LIMITS.maxObjectBytes),
+    maxDeltaDepth: num("MAX_DELTA_DEPTH", DEFAULT_LIMITS.maxDeltaDepth),
+  };
+}

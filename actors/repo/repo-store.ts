@@ -1,0 +1,262 @@
+/**
+ * The repository's SQLite state: refs, HEAD, the object index and the commit graph. It implements
+ * the engine's `ObjectIndex` and `CommitGraph` over SQL.
+ * Invariants:
+ * - Batch look-ups pass ids as one JSON array (`json_each`), never as one bound variable per id.
+ * - Writes happen only inside `transact`, so a push's rows, its pack state and its ref moves land
+ *   together or not at all.
+ */
+import type { CommitNode, CommitGraph, ObjectIndex, ObjectLocation, Oid, IndexedEntry, ObjectType, PackEntryType } from "../../engine/index.ts";
+import { SCHEMA } from "./schema.ts";
+
+const BATCH = 5000;
+
+interface ObjectRow extends Record<string, SqlStorageValue> {
+  oid: string;
+  key: string;
+  offset: number;
+  header_len: number;
+  packed_len: number;
+  entry_type: number;
+  type: string;
+  size: number;
+  base_oid: string | null;
+  base_offset: number | null;
+  depth: number;
+}
+
+export interface RefRow {
+  name: string;
+  oid: Oid;
+}
+
+export interface CommitRow {
+  oid: Oid;
+  tree: Oid;
+  parents: Oid[];
+  time: number;
+}
+
+export class RepoStore implements ObjectIndex, CommitGraph {
+  constructor(private readonly storage: DurableObjectStorage) {
+    for (const ddl of SCHEMA) storage.sql.exec(ddl);
+  }
+
+  get sql(): SqlStorage {
+    return this.storage.sql;
+  }
+
+  transact<T>(fn: () => T): T {
+    return this.storage.transactionSync(fn);
+  }
+
+  // --- meta -------------------------------------------------------------
+  getMeta(key: string): string | undefined {
+    const rows = this.sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = ?`, key).toArray();
+    return rows[0]?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.sql.exec(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value);
+  }
+
+  // --- refs -------------------------------------------------------------
+  refs(): RefRow[] {
+    return this.sql.exec<{ name: string; oid: string }>(`SELECT name, oid FROM refs ORDER BY name`).toArray() as RefRow[];
+  }
+
+  ref(name: string): Oid | undefined {
+    return this.sql.exec<{ oid: string }>(`SELECT oid FROM refs WHERE name = ?`, name).toArray()[0]?.oid as Oid | undefined;
+  }
+
+  setRef(name: string, oid: Oid | null): void {
+    if (oid === null) this.sql.exec(`DELETE FROM refs WHERE name = ?`, name);
+    else this.sql.exec(`INSERT INTO refs (name, oid) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET oid = excluded.oid`, name, oid);
+  }
+
+  // --- objects ----------------------------------------------------------
+  async locate(oids: readonly Oid[]): Promise<Map<Oid, ObjectLocation>> {
+    return this.locateSync(oids);
+  }
+
+  locateSync(oids: readonly Oid[]): Map<Oid, ObjectLocation> {
+    const out = new Map<Oid, ObjectLocation>();
+    for (let i = 0; i < oids.length; i += BATCH) {
+      const rows = this.sql
+        .exec<ObjectRow>(
+          `SELECT o.oid, p.key, o.offset, o.header_len, o.packed_len, o.entry_type, o.type, o.size, o.base_oid, o.base_offset, o.depth
+           FROM json_each(?) j JOIN objects o ON o.oid = j.value JOIN packs p ON p.id = o.pack`,
+          JSON.stringify(oids.slice(i, i + BATCH)),
+        )
+        .toArray();
+      for (const r of rows) out.set(r.oid as Oid, toLocation(r));
+    }
+    return out;
+  }
+
+  /** Ids from `oids` that the repository has. */
+  existing(oids: Iterable<Oid>): Set<Oid> {
+    const all = [...oids];
+    const out = new Set<Oid>();
+    for (let i = 0; i < all.length; i += BATCH) {
+      const rows = this.sql.exec<{ oid: string }>(`SELECT o.oid FROM json_each(?) j JOIN objects o ON o.oid = j.value`, JSON.stringify(all.slice(i, i + BATCH)));
+      for (const r of rows) out.add(r.oid as Oid);
+    }
+    return out;
+  }
+
+  /** Every indexed object, in stored order (pack, then offset). */
+  *allLocations(): Generator<ObjectLocation> {
+    const cursor = this.sql.exec<ObjectRow>(
+      `SELECT o.oid, p.key, o.offset, o.header_len, o.packed_len, o.entry_type, o.type, o.size, o.base_oid, o.base_offset, o.depth
+       FROM objects o JOIN packs p ON p.id = o.pack WHERE p.state = 'live' ORDER BY o.pack, o.offset`,
+    );
+    for (const r of cursor) yield toLocation(r);
+  }
+
+  objectCount(): number {
+    return this.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM objects`).one().n;
+  }
+
+  // --- packs ------------------------------------------------------------
+  addPack(key: string, state: "staging" | "live" | "garbage", now: number): number {
+    return this.sql.exec<{ id: number }>(`INSERT INTO packs (key, state, created_at) VALUES (?, ?, ?) RETURNING id`, key, state, now).one().id;
+  }
+
+  setPackState(id: number, state: "live" | "garbage", fields: { bytes?: number; objects?: number; reason?: string } = {}): void {
+    this.sql.exec(
+      `UPDATE packs SET state = ?, bytes = coalesce(?, bytes), objects = coalesce(?, objects), reason = coalesce(?, reason) WHERE id = ?`,
+      state,
+      fields.bytes ?? null,
+      fields.objects ?? null,
+      fields.reason ?? null,
+      id,
+    );
+  }
+
+  /** Indexes a verified pack's entries; an id the repo already has keeps its first location. */
+  insertObjects(pack: number, entries: readonly IndexedEntry[]): void {
+    for (const e of entries)
+      this.sql.exec(
+        `INSERT OR IGNORE INTO objects (oid, pack, offset, header_len, packed_len, entry_type, type, size, base_oid, base_offset, depth)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        e.oid, pack, e.offset, e.headerLen, e.packedLen, e.entryType, e.type, e.size, e.baseOid ?? null, e.baseOffset ?? null, e.depth,
+      );
+  }
+
+  // --- commit graph -----------------------------------------------------
+  async commits(oids: readonly Oid[]): Promise<Map<Oid, CommitNode>> {
+    return this.commitsSync(oids);
+  }
+
+  commitsSync(oids: readonly Oid[]): Map<Oid, CommitNode> {
+    const out = new Map<Oid, CommitNode>();
+    for (let i = 0; i < oids.length; i += BATCH) {
+      const json = JSON.stringify(oids.slice(i, i + BATCH));
+      const rows = this.sql.exec<{ oid: string; tree: string; time: number; generation: number }>(
+        `SELECT c.oid, c.tree, c.time, c.generation FROM json_each(?) j JOIN commits c ON c.oid = j.value`,
+        json,
+      );
+      for (const r of rows) out.set(r.oid as Oid, { oid: r.oid as Oid, tree: r.tree as Oid, time: r.time, generation: r.generation, parents: [] });
+      const parents = this.sql.exec<{ child: string; parent: string }>(
+        `SELECT p.child, p.parent FROM json_each(?) j JOIN commit_parents p ON p.child = j.value ORDER BY p.child, p.idx`,
+        json,
+      );
+      for (const p of parents) (out.get(p.child as Oid)?.parents as Oid[] | undefined)?.push(p.parent as Oid);
+    }
+    return out;
+  }
+
+  insertCommit(c: CommitRow, generation: number): void {
+    this.sql.exec(`INSERT OR IGNORE INTO commits (oid, tree, time, generation) VALUES (?, ?, ?, ?)`, c.oid, c.tree, c.time, generation);
+    c.parents.forEach((p, i) => this.sql.exec(`INSERT OR IGNORE INTO commit_parents (child, idx, parent) VALUES (?, ?, ?)`, c.oid, i, p));
+  }
+
+  generations(oids: readonly Oid[]): Map<Oid, number> {
+    const out = new Map<Oid, number>();
+    for (const [oid, c] of this.commitsSync(oids)) out.set(oid, c.generation);
+    return out;
+  }
+
+  /**
+   * Commits reachable from `wants` and not from `haves`, plus the boundary: commits the client has
+   * that are parents of sent commits. One recursive query; SQLite does the walk.
+   */
+  commitsBetween(wants: readonly Oid[], haves: readonly Oid[]): { send: Oid[]; boundary: Oid[] } {
+    const rows = this.sql
+      .exec<{ oid: string; have: number }>(
+        `WITH RECURSIVE
+           have(oid) AS (SELECT value FROM json_each(?2) UNION SELECT p.parent FROM commit_parents p JOIN have h ON p.child = h.oid),
+           want(oid) AS (SELECT value FROM json_each(?1) WHERE value NOT IN (SELECT oid FROM have)
+                         UNION SELECT p.parent FROM commit_parents p JOIN want w ON p.child = w.oid
+                         WHERE w.oid NOT IN (SELECT oid FROM have))
+         SELECT w.oid, (w.oid IN (SELECT oid FROM have)) AS have FROM want w JOIN commits c ON c.oid = w.oid`,
+        JSON.stringify(wants),
+        JSON.stringify(haves),
+      )
+      .toArray();
+    const send: Oid[] = [];
+    const boundary: Oid[] = [];
+    for (const r of rows) (r.have ? boundary : send).push(r.oid as Oid);
+    return { send, boundary };
+  }
+
+  /** True if `ancestor` is reachable from `descendant` (or equal). */
+  isAncestor(ancestor: Oid, descendant: Oid): boolean {
+    if (ancestor === descendant) return true;
+    const row = this.sql
+      .exec<{ n: number }>(
+        `WITH RECURSIVE anc(oid) AS (SELECT ?1 UNION SELECT p.parent FROM commit_parents p JOIN anc a ON p.child = a.oid
+           JOIN commits c ON c.oid = p.parent WHERE c.generation >= (SELECT generation FROM commits WHERE oid = ?2))
+         SELECT count(*) AS n FROM anc WHERE oid = ?2`,
+        descendant,
+        ancestor,
+      )
+      .one();
+    return row.n > 0;
+  }
+
+  // --- tags -------------------------------------------------------------
+  insertTag(oid: Oid, target: Oid, targetType: ObjectType): void {
+    this.sql.exec(`INSERT OR IGNORE INTO tags (oid, target, target_type) VALUES (?, ?, ?)`, oid, target, targetType);
+  }
+
+  /** Peels each id through annotated tags to the first non-tag object. */
+  peel(oid: Oid): { oid: Oid; type: ObjectType | undefined } {
+    let cur = oid;
+    for (let i = 0; i < 32; i++) {
+      const t = this.sql.exec<{ target: string; target_type: string }>(`SELECT target, target_type FROM tags WHERE oid = ?`, cur).toArray()[0];
+      if (!t) break;
+      cur = t.target as Oid;
+      if (t.target_type !== "tag") return { oid: cur, type: t.target_type as ObjectType };
+    }
+    const row = this.sql.exec<{ type: string }>(`SELECT type FROM objects WHERE oid = ?`, cur).toArray()[0];
+    return { oid: cur, type: row?.type as ObjectType | undefined };
+  }
+
+  isTag(oid: Oid): boolean {
+    return this.sql.exec(`SELECT 1 FROM tags WHERE oid = ?`, oid).toArray().length > 0;
+  }
+
+  // --- ref log ----------------------------------------------------------
+  appendRefLog(ref: string, oldOid: Oid, newOid: Oid, source: string, at: number): number {
+    return this.sql.exec<{ seq: number }>(`INSERT INTO ref_log (ref, old, new, source, at) VALUES (?, ?, ?, ?, ?) RETURNING seq`, ref, oldOid, newOid, source, at).one().seq;
+  }
+}
+
+function toLocation(r: ObjectRow): ObjectLocation {
+  const loc: ObjectLocation = {
+    oid: r.oid as Oid,
+    pack: r.key,
+    offset: r.offset,
+    headerLen: r.header_len,
+    packedLen: r.packed_len,
+    entryType: r.entry_type as PackEntryType,
+    type: r.type as ObjectType,
+    size: r.size,
+    depth: r.depth,
+  };
+  if (r.base_oid !== null) loc.baseOid = r.base_oid as Oid;
+  if (r.base_offset !== null) loc.baseOffset = r.base_offset;
+  return loc;
+}

@@ -1,0 +1,26 @@
+/**
+ * The RepoActor's SQLite schema. One push is one transaction over these tables.
+ * Invariants:
+ * - Every row of `objects` points into a `live` pack, and every id an indexed object names is
+ *   indexed too (pushes are connectivity-checked before their rows are written).
+ * - `refs` never names an object missing from `objects`.
+ * - `packs.state`: `staging` while a push streams in, `live` once indexed, `garbage` when a push
+ *   failed or was refused: GC deletes garbage packs' R2 objects.
+ */
+export const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, oid TEXT NOT NULL) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL DEFAULT 0,
+     objects INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS objects (oid TEXT PRIMARY KEY, pack INTEGER NOT NULL, offset INTEGER NOT NULL,
+     header_len INTEGER NOT NULL, packed_len INTEGER NOT NULL, entry_type INTEGER NOT NULL, type TEXT NOT NULL,
+     size INTEGER NOT NULL, base_oid TEXT, base_offset INTEGER, depth INTEGER NOT NULL) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS objects_by_pack ON objects (pack, offset)`,
+  `CREATE TABLE IF NOT EXISTS commits (oid TEXT PRIMARY KEY, tree TEXT NOT NULL, time INTEGER NOT NULL,
+     generation INTEGER NOT NULL) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS commit_parents (child TEXT NOT NULL, idx INTEGER NOT NULL, parent TEXT NOT NULL,
+     PRIMARY KEY (child, idx)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS tags (oid TEXT PRIMARY KEY, target TEXT NOT NULL, target_type TEXT NOT NULL) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS ref_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, old TEXT NOT NULL,
+     new TEXT NOT NULL, source TEXT NOT NULL, at INTEGER NOT NULL)`,
+];

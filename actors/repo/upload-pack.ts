@@ -1,0 +1,131 @@
+/**
+ * git-upload-pack over stateless HTTP, protocol v0 and v2: negotiation against the commit graph,
+ * then the pack from pack-response.ts.
+ * Invariants:
+ * - Every request is complete in itself (stateless RPC): the client resends all wants and haves.
+ * - Errors found before the response starts are thrown (HTTP 4xx); a want the server won't serve
+ *   is answered with git's `ERR` line.
+ * Spec: gitprotocol-pack(5) "Packfile Negotiation"; gitprotocol-v2(5) "ls-refs", "fetch";
+ *       gitprotocol-http(5) "Smart Service git-upload-pack".
+ */
+import { ByteReader, GitError, concatBytes, type Oid } from "../../engine/index.ts";
+import {
+  PACKFILE_SECTION_HEADER, PKT_FLUSH, parseFetchArgs, parseLsRefsArgs, parseUploadPackRequest, parseV2Request, pktLine,
+  writeAck, writeAcknowledgments, writeLsRefsResponse, writeNak, type LsRefsRef,
+} from "../../protocol/index.ts";
+import { withPeeled } from "./advertise.ts";
+import { headTarget } from "./head.ts";
+import { checkWants, streamPack, type PackContext } from "./pack-response.ts";
+
+export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Array>): Promise<AsyncGenerator<Uint8Array>> {
+  const req = await parseUploadPackRequest(new ByteReader(body));
+  return (async function* (): AsyncGenerator<Uint8Array> {
+    try {
+      checkWants(ctx.store, req.wants);
+    } catch (e) {
+      if (e instanceof GitError) {
+        yield pktLine(`ERR ${e.message}\n`);
+        return;
+      }
+      throw e;
+    }
+    const caps = req.capabilities;
+    const multiAck = caps.has("multi_ack_detailed") ? 2 : caps.has("multi_ack") ? 1 : 0;
+    const common = commonHaves(ctx, req.haves);
+    const last = common[common.length - 1];
+    const lines: Uint8Array[] = [];
+    for (const c of common) {
+      if (multiAck === 2) lines.push(writeAck(c, "common"));
+      else if (multiAck === 1) lines.push(writeAck(c, "continue"));
+      else if (c === common[0]) lines.push(writeAck(c));
+    }
+    let sendPack = req.done;
+    if (req.done) {
+      if (last && multiAck) lines.push(writeAck(last));
+      else if (!last) lines.push(writeNak());
+    } else {
+      const gotOther = req.haves.length > common.length;
+      const ready = multiAck === 2 && last !== undefined && !gotOther;
+      if (ready) lines.push(writeAck(last, "ready"));
+      if (common.length === 0 || multiAck) lines.push(writeNak());
+      if (caps.has("no-done") && ready) {
+        lines.push(writeAck(last));
+        sendPack = true;
+      }
+    }
+    yield concatBytes(lines);
+    if (!sendPack) return;
+    const sideBand = caps.has("side-band-64k") ? "64k" : caps.has("side-band") ? "small" : "none";
+    yield* streamPack(ctx, {
+      wants: req.wants,
+      common,
+      ofsDelta: caps.has("ofs-delta"),
+      thinPack: caps.has("thin-pack"),
+      includeTag: caps.has("include-tag"),
+      sideBand,
+      progress: !caps.has("no-progress"),
+    });
+    if (sideBand !== "none") yield PKT_FLUSH;
+  })();
+}
+
+export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Array>): Promise<AsyncGenerator<Uint8Array>> {
+  const req = await parseV2Request(new ByteReader(body));
+  if (req.command === "ls-refs") {
+    const args = parseLsRefsArgs(req.args);
+    return (async function* () {
+      yield concatBytes(writeLsRefsResponse(lsRefs(ctx, args.refPrefixes), args));
+    })();
+  }
+  if (req.command !== "fetch") throw new GitError("v2-request-malformed", `unknown command ${JSON.stringify(req.command.slice(0, 40))}`);
+  const args = parseFetchArgs(req.args);
+  return (async function* (): AsyncGenerator<Uint8Array> {
+    try {
+      checkWants(ctx.store, args.wants);
+    } catch (e) {
+      if (e instanceof GitError) {
+        yield pktLine(`ERR ${e.message}\n`);
+        return;
+      }
+      throw e;
+    }
+    const common = commonHaves(ctx, args.haves);
+    if (!args.done) {
+      const ready = !args.waitForDone && common.length > 0 && args.haves.length === common.length;
+      yield concatBytes(writeAcknowledgments({ common, ready }));
+      if (!ready) return;
+    }
+    yield PACKFILE_SECTION_HEADER;
+    yield* streamPack(ctx, {
+      wants: args.wants,
+      common,
+      ofsDelta: args.ofsDelta,
+      thinPack: args.thinPack,
+      includeTag: args.includeTag,
+      sideBand: "64k",
+      progress: !args.noProgress,
+    });
+    yield PKT_FLUSH;
+  })();
+}
+
+/** The haves the repository has, as commits (the only haves negotiation uses). */
+function commonHaves(ctx: PackContext, haves: readonly Oid[]): Oid[] {
+  if (haves.length === 0) return [];
+  const known = ctx.store.commitsSync(haves);
+  return haves.filter((h) => known.has(h));
+}
+
+function lsRefs(ctx: PackContext, prefixes: readonly string[]): LsRefsRef[] {
+  const { store } = ctx;
+  const match = (name: string) => prefixes.length === 0 || prefixes.some((p) => name.startsWith(p));
+  const refs = store.refs();
+  const head = headTarget(store);
+  const out: LsRefsRef[] = [];
+  if (match("HEAD")) {
+    const oid = refs.find((r) => r.name === head)?.oid;
+    out.push({ name: "HEAD", oid: oid ?? "unborn", symrefTarget: head });
+  }
+  for (const r of refs) if (match(r.name)) out.push(withPeeled(store, r.name, r.oid));
+  return out;
+}

@@ -1,0 +1,116 @@
+/**
+ * Walks a pack stream entry by entry and never holds the whole pack: each entry is inflated to find
+ * where it ends, and handed on with its inflated data.
+ * Invariants:
+ * - Offsets strictly increase; entry n+1 starts where entry n's zlib stream ended.
+ * - The trailer is checked after the last entry: a caller that stops early has verified nothing.
+ * - Every byte consumed (header, entries, trailer) reaches `onBytes` once, in order, before the
+ *   entry it belongs to is yielded, so a tee to storage sees exactly the pack.
+ * Spec: gitformat-pack(5), "pack-*.pack files have the following format".
+ */
+import { createHash } from "node:crypto";
+import type { ByteReader } from "../byte-reader.ts";
+import { GitError } from "../errors.ts";
+import { bytesToHex } from "../oid.ts";
+import { inflateEntry } from "../zlib.ts";
+import { decodeEntryHeader, type EntryHeader } from "./entry-header.ts";
+
+export type PackScanErrorCode = "pack-malformed" | "pack-truncated" | "pack-trailer-mismatch" | "pack-too-many-objects" | "object-too-large";
+
+export interface ScannedEntry extends EntryHeader {
+  kind: "entry";
+  offset: number;
+  /** Header plus compressed data. */
+  packedLen: number;
+  /** The inflated entry data (for a delta: the delta instructions). */
+  data: Uint8Array;
+}
+
+export interface ScannedTrailer {
+  kind: "trailer";
+  objectCount: number;
+  /** Hex SHA-1 of the pack, as its trailer states and as verified. */
+  checksum: string;
+  /** Bytes of the whole pack including the trailer. */
+  bytes: number;
+}
+
+export interface ScanOptions {
+  maxObjects?: number;
+  /** Largest inflated size of any one entry. */
+  maxObjectSize?: number;
+  /** Receives every consumed byte in order (a view: copy it to keep it). */
+  onBytes?: (bytes: Uint8Array) => void | Promise<void>;
+}
+
+const PACK_SIGNATURE = [0x50, 0x41, 0x43, 0x4b]; // "PACK"
+const TRAILER_BYTES = 20;
+
+export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGenerator<ScannedEntry | ScannedTrailer> {
+  const hash = createHash("sha1");
+  let pos = 0;
+  const take = async (n: number) => {
+    const bytes = r.peek(n);
+    hash.update(bytes);
+    if (opts.onBytes) await opts.onBytes(bytes);
+    r.consume(n);
+    pos += n;
+  };
+
+  if (!(await r.fill(12))) throw new GitError("pack-truncated", "pack ends inside its header");
+  const head = r.peek(12);
+  if (!PACK_SIGNATURE.every((b, i) => head[i] === b)) throw new GitError("pack-malformed", "not a pack: bad signature");
+  const view = new DataView(head.buffer, head.byteOffset, 12);
+  const version = view.getUint32(4);
+  if (version !== 2 && version !== 3) throw new GitError("pack-malformed", `unsupported pack version ${version}`);
+  const count = view.getUint32(8);
+  if (opts.maxObjects !== undefined && count > opts.maxObjects)
+    throw new GitError("pack-too-many-objects", `pack has ${count} objects; the limit is ${opts.maxObjects}`, { data: { count, limit: opts.maxObjects } });
+  await take(12);
+
+  for (let i = 0; i < count; i++) {
+    const offset = pos;
+    let h: EntryHeader | null;
+    while (!(h = decodeEntryHeader(r.peek(), offset)))
+      if (!(await r.more())) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
+    if (opts.maxObjectSize !== undefined && h.size > opts.maxObjectSize)
+      throw new GitError("object-too-large", `object at offset ${offset} is ${h.size} bytes; the limit is ${opts.maxObjectSize}`, {
+        data: { size: h.size, limit: opts.maxObjectSize },
+      });
+    await take(h.headerLen);
+    const inflated = await inflateFromReader(r, h.size, i, count);
+    await take(inflated.consumed);
+    yield { kind: "entry", ...h, offset, packedLen: pos - offset, data: inflated.data };
+  }
+
+  if (!(await r.fill(TRAILER_BYTES))) throw new GitError("pack-truncated", "pack ends before its trailer");
+  const expected = hash.digest("hex");
+  const trailer = bytesToHex(r.peek(TRAILER_BYTES));
+  if (trailer !== expected) throw new GitError("pack-trailer-mismatch", `pack checksum mismatch: trailer ${trailer}, content ${expected}`);
+  if (opts.onBytes) await opts.onBytes(r.peek(TRAILER_BYTES));
+  r.consume(TRAILER_BYTES);
+  pos += TRAILER_BYTES;
+  if (await r.fill(1)) throw new GitError("pack-malformed", "bytes after the pack trailer");
+  yield { kind: "trailer", objectCount: count, checksum: trailer, bytes: pos };
+}
+
+/**
+ * Inflates the zlib stream at the reader's position without consuming it. When the stream is longer
+ * than what is buffered, waits until the buffer has doubled before retrying, so a large object costs
+ * O(size) inflate work in total rather than a retry per network chunk.
+ */
+async function inflateFromReader(r: ByteReader, size: number, i: number, count: number) {
+  let eof = false;
+  for (;;) {
+    const res = inflateEntry(r.peek(), size, eof);
+    if (res) return res;
+    const target = Math.max(r.available * 2, r.available + 65536);
+    while (r.available < target) {
+      if (!(await r.more())) {
+        eof = true;
+        break;
+      }
+    }
+    if (eof && r.available === 0) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
+  }
+}
