@@ -11,10 +11,11 @@
  */
 import {
   ByteReader, GitError, PackIndexer, ZERO_OID, decodeCommit, decodeTag, referencedIds, scanPack, validateTree, decodeTree,
-  utf8, concatBytes, type IndexedEntry, type Oid, type ObjectReader, type ScannedTrailer,
+  utf8, concatBytes, writePack, type IndexedEntry, type Oid, type ObjectReader, type ScannedTrailer,
 } from "../../engine/index.ts";
 import { checkRefName, parseReceivePackRequest, sideBand, writeReportStatus, PKT_FLUSH, type RefStatus, type ReceivePackRequest } from "../../protocol/index.ts";
 import { R2_LAYOUT } from "../r2/layout.ts";
+import { R2PackReader } from "../r2/r2-pack-reader.ts";
 import { R2PackUpload } from "../r2/r2-pack-upload.ts";
 import type { RepoLimits } from "./limits.ts";
 import type { CommitRow, RepoStore } from "./repo-store.ts";
@@ -125,12 +126,36 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
     await upload.complete();
     const entries = await indexer.finish();
     checkConnectivity(store, entries, referenced, req);
+    if (indexer.thinBases.size) await storeCompletion(ctx, packId, [...indexer.thinBases]);
     return { packId, entries, commits, tags, trailer: trailer! };
   } catch (e) {
     await upload.abort();
-    store.transact(() => store.setPackState(packId, "garbage", { reason: e instanceof GitError ? e.code : "internal" }));
+    const reason = e instanceof GitError ? e.code : "internal";
+    store.transact(() => {
+      store.setPackState(packId, "garbage", { reason });
+      store.setPackFamilyState(packId, "garbage", reason);
+    });
     throw e;
   }
+}
+
+/**
+ * Stores the bases a thin pack's deltas need, as whole objects, in a companion pack: the pushed
+ * pack stays byte for byte as received, and the pair resolves without the rest of the repository.
+ */
+async function storeCompletion(ctx: ReceivePackContext, thinPackId: number, bases: Oid[]) {
+  const key = R2_LAYOUT.pack(ctx.repoId, crypto.randomUUID());
+  const id = ctx.store.addPack(key, "staging", Date.now(), thinPackId);
+  const locations = [...ctx.store.locateSync(bases).values()];
+  const upload = new R2PackUpload(ctx.bucket, key);
+  const pack = writePack(locations, new R2PackReader(ctx.bucket), {
+    ofsDelta: true,
+    clientHas: () => false,
+    readObject: (loc) => ctx.objects.readAt(loc),
+  });
+  for await (const chunk of pack) await upload.write(chunk);
+  await upload.complete();
+  ctx.store.setPackState(id, "staging", { bytes: upload.bytes, objects: locations.length });
 }
 
 /** Every id a new object names, and every new ref tip, exists in the pack or the repository. */
@@ -173,7 +198,11 @@ function applyCommands(ctx: ReceivePackContext, req: ReceivePackRequest, ingeste
         store.insertObjects(ingested.packId, ingested.entries);
         insertGraph(store, ingested);
         store.setPackState(ingested.packId, "live", { bytes: ingested.trailer.bytes, objects: ingested.entries.length });
-      } else store.setPackState(ingested.packId, "garbage", { reason: "refused" });
+        store.setPackFamilyState(ingested.packId, "live");
+      } else {
+        store.setPackState(ingested.packId, "garbage", { reason: "refused" });
+        store.setPackFamilyState(ingested.packId, "garbage", "refused");
+      }
     }
     let clean = store.getMeta("clean") !== "0";
     if (ingested && anyMoves && statuses.some((s) => !s.ok)) clean = false; // some pushed objects may be unreachable

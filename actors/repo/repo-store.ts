@@ -119,11 +119,18 @@ export class RepoStore implements ObjectIndex, CommitGraph {
   }
 
   // --- packs ------------------------------------------------------------
-  addPack(key: string, state: "staging" | "live" | "garbage", now: number): number {
-    return this.sql.exec<{ id: number }>(`INSERT INTO packs (key, state, created_at) VALUES (?, ?, ?) RETURNING id`, key, state, now).one().id;
+  addPack(key: string, state: "staging" | "live" | "garbage", now: number, completes?: number): number {
+    return this.sql
+      .exec<{ id: number }>(`INSERT INTO packs (key, state, created_at, completes) VALUES (?, ?, ?, ?) RETURNING id`, key, state, now, completes ?? null)
+      .one().id;
   }
 
-  setPackState(id: number, state: "live" | "garbage", fields: { bytes?: number; objects?: number; reason?: string } = {}): void {
+  /** Moves a pack and its completion pack together. */
+  setPackFamilyState(id: number, state: "live" | "garbage", reason?: string): void {
+    this.sql.exec(`UPDATE packs SET state = ?, reason = coalesce(?, reason) WHERE completes = ?`, state, reason ?? null, id);
+  }
+
+  setPackState(id: number, state: "staging" | "live" | "garbage", fields: { bytes?: number; objects?: number; reason?: string } = {}): void {
     this.sql.exec(
       `UPDATE packs SET state = ?, bytes = coalesce(?, bytes), objects = coalesce(?, objects), reason = coalesce(?, reason) WHERE id = ?`,
       state,

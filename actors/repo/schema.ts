@@ -6,12 +6,15 @@
  * - `refs` never names an object missing from `objects`.
  * - `packs.state`: `staging` while a push streams in, `live` once indexed, `garbage` when a push
  *   failed or was refused: GC deletes garbage packs' R2 objects.
+ * - A thin pushed pack has a companion (`completes` = its id) holding its missing bases whole, so
+ *   the two together resolve every delta without the rest of the repository.
  */
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS refs (name TEXT PRIMARY KEY, oid TEXT NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL DEFAULT 0,
-     objects INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL)`,
+     objects INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, reason TEXT, created_at INTEGER NOT NULL,
+     completes INTEGER REFERENCES packs (id))`,
   `CREATE TABLE IF NOT EXISTS objects (oid TEXT PRIMARY KEY, pack INTEGER NOT NULL, offset INTEGER NOT NULL,
      header_len INTEGER NOT NULL, packed_len INTEGER NOT NULL, entry_type INTEGER NOT NULL, type TEXT NOT NULL,
      size INTEGER NOT NULL, base_oid TEXT, base_offset INTEGER, depth INTEGER NOT NULL) WITHOUT ROWID`,
