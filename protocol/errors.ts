@@ -1,0 +1,38 @@
+/**
+ * The one table from error codes to HTTP statuses, for codes from every folder that can reach a response.
+ * Invariants:
+ * - Bad input maps to a 4xx; an unknown code is our bug and maps to 500.
+ * - Every code a `protocol/` parser throws is listed in `ProtocolErrorCode` and in the table.
+ * Spec: gitprotocol-http(5), "Smart Server Response" (status codes); RFC 9110 section 15.
+ */
+export type ProtocolErrorCode =
+  | "pkt-line-malformed"
+  | "pkt-line-truncated"
+  | "pkt-line-unexpected"
+  | "pkt-line-too-long"
+  | "upload-pack-request-malformed"
+  | "v2-request-malformed"
+  | "receive-pack-request-malformed"
+  | "bad-repo-name";
+
+export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
+  "pkt-line-malformed": 400,
+  "pkt-line-truncated": 400,
+  "pkt-line-unexpected": 400,
+  // Only our own writers throw this (a payload we built is too big), so it is a bug.
+  "pkt-line-too-long": 500,
+  "upload-pack-request-malformed": 400,
+  "v2-request-malformed": 400,
+  "receive-pack-request-malformed": 400,
+  "bad-repo-name": 400,
+  "repo-not-found": 404,
+  "unexpected-eof": 400,
+  "bad-oid": 400,
+  "method-not-allowed": 405,
+  "unsupported-media-type": 415,
+  "payload-too-large": 413,
+};
+
+export function httpStatusFor(code: string): number {
+  return Object.hasOwn(PROTOCOL_ERROR_STATUS, code) ? PROTOCOL_ERROR_STATUS[code]! : 500;
+}
