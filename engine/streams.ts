@@ -5,6 +5,8 @@
  * - `toReadableStream` is pull-driven: nothing is produced before the consumer asks, and a cancel
  *   reaches the generator's `return`, so a client that hangs up stops the producer.
  */
+import { GitError } from "./errors.ts";
+
 export function toReadableStream(src: AsyncIterable<Uint8Array>): ReadableStream<Uint8Array> {
   const it = src[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
@@ -30,5 +32,15 @@ export async function* fromReadableStream(rs: ReadableStream<Uint8Array>): Async
     }
   } finally {
     reader.releaseLock();
+  }
+}
+
+/** Passes bytes through until more than `max` have gone by, then throws `payload-too-large`. */
+export async function* limitBytes(src: AsyncIterable<Uint8Array>, max: number, what: string): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of src) {
+    n += chunk.length;
+    if (n > max) throw new GitError("payload-too-large", `${what} is larger than the limit of ${max} bytes`, { data: { limit: max } });
+    yield chunk;
   }
 }

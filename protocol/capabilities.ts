@@ -59,3 +59,13 @@ export function parseCapabilityList(s: string): Map<string, string | true> {
   }
   return caps;
 }
+
+/**
+ * The first capability a client asked for that was never advertised, or null. Values are not
+ * compared (a client's `agent=` differs from ours); only the key must have been offered.
+ */
+export function unadvertisedCapability(requested: ReadonlyMap<string, string | true>, advertised: readonly string[]): string | null {
+  const offered = new Set(advertised.map((c) => c.split("=", 1)[0]));
+  for (const key of requested.keys()) if (!offered.has(key)) return key;
+  return null;
+}

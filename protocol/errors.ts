@@ -31,6 +31,10 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "method-not-allowed": 405,
   "unsupported-media-type": 415,
   "payload-too-large": 413,
+  "not-found": 404,
+  "unsupported-service": 403,
+  "capability-not-advertised": 400,
+  "not-our-ref": 400,
 };
 
 export function httpStatusFor(code: string): number {

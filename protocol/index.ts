@@ -1,5 +1,5 @@
 /** The public surface of `protocol/`: git's wire formats for smart HTTP, v0 and v2, and the error-status table. */
-export { AGENT, parseCapabilityList, receivePackCapabilities, uploadPackV0Capabilities, v2Capabilities } from "./capabilities.ts";
+export { AGENT, parseCapabilityList, receivePackCapabilities, unadvertisedCapability, uploadPackV0Capabilities, v2Capabilities } from "./capabilities.ts";
 export { httpStatusFor, PROTOCOL_ERROR_STATUS, type ProtocolErrorCode } from "./errors.ts";
 export {
   describePktLine,

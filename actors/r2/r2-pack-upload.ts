@@ -14,9 +14,11 @@ export class R2PackUpload {
   #upload: R2MultipartUpload | undefined;
   #bytes = 0;
 
+  /** `onStart` learns the multipart upload's id, so an interrupted upload can be found and aborted. */
   constructor(
     private readonly bucket: R2Bucket,
     readonly key: string,
+    private readonly onStart: (uploadId: string) => void = () => undefined,
   ) {}
 
   get bytes(): number {
@@ -50,7 +52,10 @@ export class R2PackUpload {
   }
 
   async #flushPart() {
-    this.#upload ??= await this.bucket.createMultipartUpload(this.key);
+    if (!this.#upload) {
+      this.#upload = await this.bucket.createMultipartUpload(this.key);
+      this.onStart(this.#upload.uploadId);
+    }
     this.#parts.push(await this.#upload.uploadPart(this.#parts.length + 1, this.#buf.slice(0, this.#fill)));
     this.#fill = 0;
   }

@@ -8,6 +8,8 @@ export interface RepoLimits {
   maxObjects: number;
   maxObjectBytes: number;
   maxDeltaDepth: number;
+  /** Bytes of one upload-pack request body (wants, haves, options), after gzip decoding. */
+  maxNegotiationBytes: number;
 }
 
 export const DEFAULT_LIMITS: RepoLimits = {
@@ -15,6 +17,7 @@ export const DEFAULT_LIMITS: RepoLimits = {
   maxObjects: 2_000_000,
   maxObjectBytes: 100 * 1024 ** 2,
   maxDeltaDepth: 1000,
+  maxNegotiationBytes: 16 * 1024 ** 2,
 };
 
 export function limitsFromEnv(vars: Record<string, unknown>): RepoLimits {
@@ -27,5 +30,6 @@ export function limitsFromEnv(vars: Record<string, unknown>): RepoLimits {
     maxObjects: num("MAX_PACK_OBJECTS", DEFAULT_LIMITS.maxObjects),
     maxObjectBytes: num("MAX_OBJECT_BYTES", DEFAULT_LIMITS.maxObjectBytes),
     maxDeltaDepth: num("MAX_DELTA_DEPTH", DEFAULT_LIMITS.maxDeltaDepth),
+    maxNegotiationBytes: num("MAX_NEGOTIATION_BYTES", DEFAULT_LIMITS.maxNegotiationBytes),
   };
 }

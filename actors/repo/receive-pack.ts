@@ -13,7 +13,7 @@ import {
   ByteReader, GitError, PackIndexer, ZERO_OID, decodeCommit, decodeTag, referencedIds, scanPack, validateTree, decodeTree,
   utf8, concatBytes, writePack, type IndexedEntry, type Oid, type ObjectReader, type ScannedTrailer,
 } from "../../engine/index.ts";
-import { checkRefName, parseReceivePackRequest, sideBand, writeReportStatus, PKT_FLUSH, type RefStatus, type ReceivePackRequest } from "../../protocol/index.ts";
+import { checkRefName, parseReceivePackRequest, receivePackCapabilities, unadvertisedCapability, sideBand, writeReportStatus, PKT_FLUSH, type RefStatus, type ReceivePackRequest } from "../../protocol/index.ts";
 import { R2_LAYOUT } from "../r2/layout.ts";
 import { R2PackReader } from "../r2/r2-pack-reader.ts";
 import { R2PackUpload } from "../r2/r2-pack-upload.ts";
@@ -35,6 +35,8 @@ export interface ReceivePackContext {
 export async function receivePack(ctx: ReceivePackContext, body: AsyncIterable<Uint8Array>): Promise<AsyncGenerator<Uint8Array>> {
   const reader = new ByteReader(body);
   const req = await parseReceivePackRequest(reader);
+  const unknown = unadvertisedCapability(req.capabilities, receivePackCapabilities());
+  if (unknown) throw new GitError("capability-not-advertised", `capability ${JSON.stringify(unknown.slice(0, 40))} was not advertised`);
   return respond(ctx, reader, req);
 }
 
@@ -80,7 +82,7 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
   const { store, limits } = ctx;
   const key = R2_LAYOUT.pack(ctx.repoId, crypto.randomUUID());
   const packId = store.addPack(key, "staging", Date.now());
-  const upload = new R2PackUpload(ctx.bucket, key);
+  const upload = new R2PackUpload(ctx.bucket, key, (uploadId) => store.setPackUpload(packId, uploadId));
   const commits: CommitRow[] = [];
   const tags: Ingested["tags"] = [];
   const referenced = new Set<Oid>();

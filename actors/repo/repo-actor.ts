@@ -7,11 +7,11 @@
  * - Git replies are byte streams; errors found before streaming are `{ error }` replies.
  */
 import { Agent } from "agents";
-import { GitError, ObjectReader, fromReadableStream, toReadableStream } from "../../engine/index.ts";
+import { GitError, ObjectReader, fromReadableStream, limitBytes, toReadableStream } from "../../engine/index.ts";
 import type { Env } from "../env.ts";
 import { R2PackReader } from "../r2/r2-pack-reader.ts";
 import { advertiseRefs } from "./advertise.ts";
-import { limitsFromEnv } from "./limits.ts";
+import { limitsFromEnv, type RepoLimits } from "./limits.ts";
 import { receivePack } from "./receive-pack.ts";
 import { RepoStore } from "./repo-store.ts";
 import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
@@ -29,6 +29,10 @@ export class RepoActor extends Agent<Env> {
 
   get objects(): ObjectReader {
     return (this.#objects ??= new ObjectReader(this.store, new R2PackReader(this.env.PACKS)));
+  }
+
+  get limits(): RepoLimits {
+    return limitsFromEnv(this.env as unknown as Record<string, unknown>);
   }
 
   #exists(): boolean {
@@ -52,7 +56,7 @@ export class RepoActor extends Agent<Env> {
   async gitUploadPack(body: ReadableStream<Uint8Array>, v2: boolean): Promise<GitReply> {
     return reply(async () => {
       if (!this.#exists()) throw notFound();
-      const src = fromReadableStream(body);
+      const src = limitBytes(fromReadableStream(body), this.limits.maxNegotiationBytes, "the upload-pack request");
       return v2 ? uploadPackV2(this.#packContext(), src) : uploadPackV0(this.#packContext(), src);
     });
   }
@@ -69,10 +73,11 @@ export class RepoActor extends Agent<Env> {
           objects: this.objects,
           bucket: this.env.PACKS,
           repoId: this.ctx.id.toString(),
-          limits: limitsFromEnv(this.env as unknown as Record<string, unknown>),
+          limits: this.limits,
           onRefUpdates: () => undefined,
         },
-        fromReadableStream(body),
+        // The pack has its own limit; this bounds the commands in front of it too.
+        limitBytes(fromReadableStream(body), this.limits.maxPackBytes + (16 << 20), "the push"),
       );
     });
   }

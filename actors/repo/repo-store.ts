@@ -125,6 +125,11 @@ export class RepoStore implements ObjectIndex, CommitGraph {
       .one().id;
   }
 
+  /** The R2 multipart upload of a staging pack, so GC can abort one that a crash cut off. */
+  setPackUpload(id: number, uploadId: string): void {
+    this.sql.exec(`UPDATE packs SET upload_id = ? WHERE id = ?`, uploadId, id);
+  }
+
   /** Moves a pack and its completion pack together. */
   setPackFamilyState(id: number, state: "live" | "garbage", reason?: string): void {
     this.sql.exec(`UPDATE packs SET state = ?, reason = coalesce(?, reason) WHERE completes = ?`, state, reason ?? null, id);

@@ -11,7 +11,7 @@
 import { ByteReader, GitError, concatBytes, type Oid } from "../../engine/index.ts";
 import {
   PACKFILE_SECTION_HEADER, PKT_FLUSH, parseFetchArgs, parseLsRefsArgs, parseUploadPackRequest, parseV2Request, pktLine,
-  writeAck, writeAcknowledgments, writeLsRefsResponse, writeNak, type LsRefsRef,
+  unadvertisedCapability, uploadPackV0Capabilities, writeAck, writeAcknowledgments, writeLsRefsResponse, writeNak, type LsRefsRef,
 } from "../../protocol/index.ts";
 import { withPeeled } from "./advertise.ts";
 import { headTarget } from "./head.ts";
@@ -19,6 +19,8 @@ import { checkWants, streamPack, type PackContext } from "./pack-response.ts";
 
 export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Array>): Promise<AsyncGenerator<Uint8Array>> {
   const req = await parseUploadPackRequest(new ByteReader(body));
+  const unknown = unadvertisedCapability(req.capabilities, uploadPackV0Capabilities({ headSymref: "" }));
+  if (unknown) throw new GitError("capability-not-advertised", `capability ${JSON.stringify(unknown.slice(0, 40))} was not advertised`);
   return (async function* (): AsyncGenerator<Uint8Array> {
     try {
       checkWants(ctx.store, req.wants);
