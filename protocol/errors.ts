@@ -35,6 +35,26 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "unsupported-service": 403,
   "capability-not-advertised": 400,
   "not-our-ref": 400,
+  // engine codes: bad objects, packs and deltas sent by a client
+  "object-malformed": 400,
+  "object-size-mismatch": 400,
+  "object-invalid": 400,
+  "object-too-large": 413,
+  "delta-base-size-mismatch": 400,
+  "delta-out-of-bounds": 400,
+  "delta-malformed": 400,
+  "delta-base-missing": 400,
+  "delta-too-deep": 400,
+  "delta-cycle": 400,
+  "pack-malformed": 400,
+  "pack-truncated": 400,
+  "pack-trailer-mismatch": 400,
+  "pack-entry-malformed": 400,
+  "pack-too-many-objects": 413,
+  "pack-too-large": 413,
+  "zlib-corrupt": 400,
+  "zlib-size-mismatch": 400,
+  "missing-objects": 400,
 };
 
 export function httpStatusFor(code: string): number {
