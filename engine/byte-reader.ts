@@ -120,7 +120,10 @@ export class ByteReader {
       return;
     }
     const need = live + chunk.length;
-    const next = need <= this.#buf.length ? this.#buf : new Uint8Array(Math.max(need, this.#buf.length * 2, 64 * 1024));
+    // Doubling amortizes small growth; past 8 MiB grow by a fixed step, so one large object does not
+    // cost twice its size.
+    const grown = this.#buf.length < 8 << 20 ? this.#buf.length * 2 : this.#buf.length + (8 << 20);
+    const next = need <= this.#buf.length ? this.#buf : new Uint8Array(Math.max(need, grown, 64 * 1024));
     if (next === this.#buf) this.#buf.copyWithin(0, this.#start, this.#end);
     else next.set(this.#buf.subarray(this.#start, this.#end), 0);
     next.set(chunk, live);

@@ -1,7 +1,8 @@
 /**
  * A least-recently-used cache bounded in bytes, not entries.
  * Invariants:
- * - The sum of cached sizes never exceeds the budget; an item larger than the budget is not kept.
+ * - The sum of cached sizes never exceeds the budget; an item larger than a quarter of the budget
+ *   is not kept (one huge object must not evict everything else, nor double the memory it costs).
  */
 export class ByteLru<K, V> {
   #map = new Map<K, { value: V; size: number }>();
@@ -31,7 +32,7 @@ export class ByteLru<K, V> {
   set(key: K, value: V): void {
     const size = this.sizeOf(value);
     this.delete(key);
-    if (size > this.budget) return;
+    if (size > this.budget / 4) return;
     this.#map.set(key, { value, size });
     this.#bytes += size;
     for (const [k, v] of this.#map) {

@@ -63,6 +63,14 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
   let written = 0;
   for (const window of windows(items, windowBytes)) {
     const first = window[0]!;
+    if (first.packedLen > windowBytes) {
+      // One entry larger than a window: copy it in pieces instead of reading it whole.
+      const start = pos;
+      yield* writeLarge(first);
+      writtenAt.set(first.oid, start);
+      opts.onEntry?.(++written);
+      continue;
+    }
     const last = window[window.length - 1]!;
     const bytes = await packs.readRange(first.pack, first.offset, last.offset + last.packedLen - first.offset);
     for (const loc of window) {
@@ -80,6 +88,20 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
   out.push(trailer);
   outLen += trailer.length;
   yield flush();
+
+  /** A whole object copied in `windowBytes` pieces; a large delta is resolved like any other. */
+  async function* writeLarge(loc: ObjectLocation): AsyncGenerator<Uint8Array> {
+    if (loc.entryType >= 5) {
+      await writeDelta(loc, await packs.readRange(loc.pack, loc.offset, loc.packedLen), pos);
+      yield flush();
+      return;
+    }
+    for (let off = 0; off < loc.packedLen; off += windowBytes) {
+      const piece = await packs.readRange(loc.pack, loc.offset + off, Math.min(windowBytes, loc.packedLen - off));
+      emit(piece);
+      yield flush();
+    }
+  }
 
   async function writeDelta(loc: ObjectLocation, raw: Uint8Array, start: number) {
     const base = loc.baseOid!;
@@ -107,7 +129,7 @@ function* windows(items: readonly ObjectLocation[], max: number): Generator<Obje
   for (const it of items) {
     const prev = cur[cur.length - 1];
     const adjacent = prev && prev.pack === it.pack && it.offset >= prev.offset + prev.packedLen && it.offset - (prev.offset + prev.packedLen) < 65536;
-    if (prev && (!adjacent || it.offset + it.packedLen - start > max)) {
+    if (prev && (!adjacent || it.offset + it.packedLen - start > max || it.packedLen > max)) {
       yield cur;
       cur = [];
     }
