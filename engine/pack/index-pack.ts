@@ -62,6 +62,8 @@ interface Pending {
 export class PackIndexer {
   #cache: ByteLru<number, GitObject>;
   #done = new Map<number, IndexedEntry>();
+  /** Every entry's header facts by offset; re-reads need the entry's own (delta) size. */
+  #headers = new Map<number, Pending>();
   #byOid = new Map<Oid, number>();
   #deferred: Pending[] = [];
   #thinBases = new Set<Oid>();
@@ -85,6 +87,7 @@ export class PackIndexer {
   /** Feeds one scanned entry; resolves it now if its base is at hand. */
   async add(e: ScannedEntry): Promise<void> {
     const p: Pending = { offset: e.offset, headerLen: e.headerLen, packedLen: e.packedLen, entryType: e.entryType, size: e.size, baseOffset: e.baseOffset, baseOid: e.baseOid };
+    this.#headers.set(e.offset, p);
     if (e.entryType < 5) {
       await this.#record(p, { type: OBJECT_TYPE_BY_CODE[e.entryType]!, data: e.data }, 0);
       return;
@@ -94,11 +97,29 @@ export class PackIndexer {
     else this.#deferred.push(p);
   }
 
-  /** Resolves what is left, reading the stored pack; returns every entry in pack order. */
+  /**
+   * Resolves what is left, reading the stored pack; returns every entry in pack order. Works in
+   * rounds: a REF_DELTA whose base is another unresolved delta waits for a later round. A round that
+   * resolves nothing means a base is missing (or REF_DELTAs name each other in a cycle).
+   */
   async finish(): Promise<IndexedEntry[]> {
     const pending = new Map(this.#deferred.map((p) => [p.offset, p]));
     this.#deferred = [];
-    for (const p of pending.values()) await this.#resolveAt(p.offset, pending, new Set());
+    while (pending.size) {
+      const before = pending.size;
+      let waiting: BaseNotYetKnown | undefined;
+      for (const p of [...pending.values()]) {
+        if (!pending.has(p.offset)) continue;
+        try {
+          await this.#resolveAt(p.offset, pending, new Set());
+        } catch (e) {
+          if (!(e instanceof BaseNotYetKnown)) throw e;
+          waiting ??= e;
+        }
+      }
+      if (pending.size === before)
+        throw new GitError("delta-base-missing", `delta at offset ${waiting!.offset} needs base ${waiting!.oid}, which is neither in the pack nor in the repository (or the deltas form a cycle)`);
+    }
     return [...this.#done.values()].sort((a, b) => a.offset - b.offset);
   }
 
@@ -138,7 +159,7 @@ export class PackIndexer {
     }
     if (path.has(offset)) throw new GitError("delta-cycle", `delta at offset ${offset} depends on itself`);
     path.add(offset);
-    const p = done ?? pending.get(offset);
+    const p = this.#headers.get(offset);
     if (!p) throw new GitError("delta-base-missing", `no pack entry at offset ${offset}`);
     const raw = await this.ctx.readPackRange(offset + p.headerLen, p.packedLen - p.headerLen);
     const inflated = inflateEntry(raw, p.size, true)!.data;
@@ -163,17 +184,18 @@ export class PackIndexer {
     const at = this.#byOid.get(oid);
     if (at !== undefined) return this.#resolveAt(at, pending, path);
     const existing = await this.ctx.readExisting(oid);
-    if (existing) {
-      this.#thinBases.add(oid);
-      return { entry: { depth: 0, oid }, obj: existing };
-    }
-    // The base may be another unresolved delta of this pack, whose id is unknown until resolved.
-    for (const q of [...pending.values()]) {
-      if (q.offset === p.offset || path.has(q.offset) || this.#done.has(q.offset)) continue;
-      await this.#resolveAt(q.offset, pending, path);
-      const found = this.#byOid.get(oid);
-      if (found !== undefined) return this.#resolveAt(found, pending, path);
-    }
-    throw new GitError("delta-base-missing", `delta at offset ${p.offset} needs base ${oid}, which is neither in the pack nor in the repository`);
+    if (!existing) throw new BaseNotYetKnown(p.offset, oid);
+    this.#thinBases.add(oid);
+    return { entry: { depth: 0, oid }, obj: existing };
+  }
+}
+
+/** A REF_DELTA's base is not known yet: it may be a delta of this pack resolved in a later round. */
+class BaseNotYetKnown extends Error {
+  constructor(
+    readonly offset: number,
+    readonly oid: Oid,
+  ) {
+    super(`base ${oid} not known yet`);
   }
 }
