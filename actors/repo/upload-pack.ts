@@ -15,7 +15,8 @@ import {
 } from "../../protocol/index.ts";
 import { withPeeled } from "./advertise.ts";
 import { headTarget } from "./head.ts";
-import { checkWants, streamPack, type PackContext } from "./pack-response.ts";
+import { checkWants } from "./choose-objects.ts";
+import { streamPack, type PackContext } from "./pack-response.ts";
 
 export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Array>): Promise<AsyncGenerator<Uint8Array>> {
   const req = await parseUploadPackRequest(new ByteReader(body));

@@ -1,0 +1,63 @@
+/**
+ * Chooses what a fetch sends: every object reachable from the wants and not from the common
+ * commits. The fast path (a full clone of a repo with no stranded objects) takes every live object
+ * in stored order with no walk.
+ * Invariants:
+ * - Wants are checked first: each must be an object some ref reaches (allow-reachable-sha1-in-want).
+ * - Locations come back sorted by (pack, offset), so a base precedes its OFS_DELTAs.
+ */
+import { GitError, enumerateObjects, type ObjectLocation, type Oid } from "../../engine/index.ts";
+import type { PackContext, PackRequest } from "./pack-response.ts";
+import type { RepoStore } from "./repo-store.ts";
+
+/** Checks that every want is an object some ref reaches (allow-reachable-sha1-in-want). */
+export function checkWants(store: RepoStore, wants: readonly Oid[]): void {
+  const tips = new Set(store.refs().map((r) => r.oid));
+  const unknown = wants.filter((w) => !tips.has(w));
+  if (unknown.length === 0) return;
+  const located = store.locateSync(unknown);
+  for (const w of unknown) {
+    const loc = located.get(w);
+    if (!loc) throw new GitError("not-our-ref", `upload-pack: not our ref ${w}`);
+    if (loc.type === "commit" && !reachableFromRefs(store, w)) throw new GitError("not-our-ref", `upload-pack: not our ref ${w}`);
+  }
+}
+
+function reachableFromRefs(store: RepoStore, oid: Oid): boolean {
+  const tips = store.refs().map((r) => store.peel(r.oid).oid);
+  return tips.some((t) => store.isAncestor(oid, t));
+}
+
+export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise<{ locations: ObjectLocation[]; clientHas: Set<Oid> }> {
+  const { store } = ctx;
+  const refOids = new Set(store.refs().map((r) => r.oid));
+  const wants = new Set(req.wants);
+  if (req.common.length === 0 && store.getMeta("clean") !== "0" && [...refOids].every((o) => wants.has(o)))
+    return { locations: [...store.allLocations()], clientHas: new Set() };
+
+  const commitWants: Oid[] = [];
+  const roots: Oid[] = [];
+  for (const w of req.wants) {
+    const peeled = store.peel(w);
+    if (peeled.oid !== w) roots.push(w);
+    if (peeled.type === "commit") commitWants.push(peeled.oid);
+    else roots.push(peeled.oid);
+  }
+  const { send, boundary } = store.commitsBetween(commitWants, req.common);
+  const sendNodes = store.commitsSync(send);
+  const boundaryTrees = new Map([...store.commitsSync(boundary)].map(([oid, c]) => [oid, c.tree]));
+  if (req.includeTag) {
+    const sent = new Set(send);
+    for (const r of store.refs())
+      if (r.name.startsWith("refs/tags/") && store.isTag(r.oid) && sent.has(store.peel(r.oid).oid)) roots.push(r.oid);
+  }
+  const { oids, clientHas } = await enumerateObjects(ctx.objects, { commits: [...sendNodes.values()], boundaryTrees, roots: [...new Set(roots)] });
+  const located = store.locateSync(oids);
+  const locations = oids.map((o) => {
+    const l = located.get(o);
+    if (!l) throw new GitError("object-missing", `object ${o} is reachable but not stored`);
+    return l;
+  });
+  locations.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
+  return { locations, clientHas };
+}
