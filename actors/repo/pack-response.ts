@@ -8,6 +8,8 @@ import { writePack, utf8, type ObjectReader, type Oid, type PackReader } from ".
 import { chooseObjects } from "./choose-objects.ts";
 import { sideBand, SIDE_BAND_64K_DATA, SIDE_BAND_DATA } from "../../protocol/index.ts";
 import type { RepoStore } from "./repo-store.ts";
+import type { ShallowPlan } from "./shallow-plan.ts";
+import type { ObjectFilter } from "../../engine/index.ts";
 
 export interface PackContext {
   store: RepoStore;
@@ -24,6 +26,10 @@ export interface PackRequest {
   /** Side-band flavour, or none (raw pack bytes). */
   sideBand: "64k" | "small" | "none";
   progress: boolean;
+  /** A shallow fetch: the commits to send and the boundary, already planned. */
+  shallow?: ShallowPlan;
+  /** A partial clone's object filter. */
+  filter?: ObjectFilter;
 }
 
 export async function* streamPack(ctx: PackContext, req: PackRequest): AsyncGenerator<Uint8Array> {
