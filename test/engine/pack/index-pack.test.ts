@@ -1,0 +1,237 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ByteReader } from "../../../engine/byte-reader.ts";
+import { concatBytes, fromUtf8, utf8 } from "../../../engine/bytes.ts";
+import { GitError } from "../../../engine/errors.ts";
+import { hashObject } from "../../../engine/hash.ts";
+import type { Oid } from "../../../engine/oid.ts";
+import type { GitObject, ObjectType } from "../../../engine/object/types.ts";
+import { PackIndexer, type IndexPackOptions, type IndexedEntry } from "../../../engine/pack/index-pack.ts";
+import { scanPack } from "../../../engine/pack/scan.ts";
+
+const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", LC_ALL: "C" };
+const git = (cwd: string, args: string[], input?: Uint8Array | string) =>
+  new Uint8Array(execFileSync("git", args, { cwd, input, env: ENV, maxBuffer: 1 << 28 }));
+const gitText = (cwd: string, args: string[], input?: Uint8Array | string) => fromUtf8(git(cwd, args, input)).trim();
+
+/**
+ * One fast-import run: a log file with a different line edited per commit (so a repack chains deltas
+ * deep), an incompressible 100 KB blob changed every 20 commits, nested trees and an annotated tag.
+ */
+function makeRepo(dir: string, commits: number): void {
+  git(dir, ["init", "-q", "-b", "main"]);
+  // Edits keep every line's length, so git orders the versions by age and chains each on the next.
+  const line = (n: number, text: string) => `line ${String(n).padStart(3, "0")}: ${((n * 2654435761) >>> 0).toString(16).padStart(8, "0")} ${text}`;
+  const lines = Array.from({ length: 400 }, (_, n) => line(n, "as first written"));
+  const big = new Uint8Array(randomBytes(100_000));
+  const stream: Uint8Array[] = [];
+  const file = (path: string, data: Uint8Array) => stream.push(utf8(`M 100644 inline ${path}\ndata ${data.length}\n`), data, utf8("\n"));
+  for (let i = 1; i <= commits; i++) {
+    stream.push(utf8(`commit refs/heads/main\ncommitter C <c@example.com> ${1_700_000_000 + 60 * i} +0000\ndata <<END\ncommit ${i}\nEND\n`));
+    const n = (i * 5) % lines.length;
+    lines[n] = line(n, `edited in c${String(i).padStart(3, "0")}`);
+    file("log.txt", utf8(lines.join("\n")));
+    if (i % 20 === 1) {
+      big[i] = big[i]! ^ 0xff;
+      file("data/big.bin", big.slice());
+    }
+    if (i % 10 === 0) file(`dir/sub/note-${i}.txt`, utf8(`note ${i}\n`));
+  }
+  stream.push(utf8("tag v1\nfrom refs/heads/main\ntagger T <t@example.com> 1700009999 +0000\ndata <<END\nrelease\nEND\n"));
+  git(dir, ["fast-import", "--quiet"], concatBytes(stream));
+}
+
+interface PackRow {
+  oid: Oid;
+  offset: number;
+  depth: number;
+  base?: Oid;
+}
+
+/** `git verify-pack -v`, one row per entry, in pack order. */
+function verifyPack(cwd: string, idx: string): PackRow[] {
+  return gitText(cwd, ["verify-pack", "-v", idx])
+    .split("\n")
+    .filter((l) => /^[0-9a-f]{40} /.test(l))
+    .map((l) => {
+      const [oid, , , , offset, depth, base] = l.split(/\s+/);
+      const row: PackRow = { oid: oid as Oid, offset: Number(offset), depth: Number(depth ?? 0) };
+      if (base) row.base = base as Oid;
+      return row;
+    })
+    .sort((a, b) => a.offset - b.offset);
+}
+
+/** Every object of the repo, from `git cat-file --batch`. */
+function catAll(cwd: string): Map<Oid, GitObject> {
+  const out = git(cwd, ["cat-file", "--batch-all-objects", "--batch"]);
+  const objects = new Map<Oid, GitObject>();
+  for (let at = 0; at < out.length; ) {
+    const eol = out.indexOf(10, at);
+    const [oid, type, size] = fromUtf8(out.subarray(at, eol)).split(" ");
+    const start = eol + 1;
+    objects.set(oid as Oid, { type: type as ObjectType, data: out.slice(start, start + Number(size)) });
+    at = start + Number(size) + 1;
+  }
+  return objects;
+}
+
+interface Run {
+  entries: IndexedEntry[];
+  /** Ids in the order onObject saw them. */
+  reported: Oid[];
+  rangeReads: number;
+  thinBases: Set<Oid>;
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+/** Scans and indexes `pack`, checking every object handed to onObject against its id. */
+async function indexPack(pack: Uint8Array, readExisting: (oid: Oid) => GitObject | null, opts: IndexPackOptions = {}): Promise<Run> {
+  const reported: Oid[] = [];
+  let rangeReads = 0;
+  const indexer = new PackIndexer(
+    {
+      readExisting: async (oid) => readExisting(oid),
+      readPackRange: async (offset, length) => {
+        rangeReads++;
+        return pack.slice(offset, offset + length);
+      },
+      onObject(entry, data) {
+        expect(hashObject(entry.type, data)).toBe(entry.oid);
+        expect(data.length).toBe(entry.size);
+        reported.push(entry.oid);
+      },
+    },
+    opts,
+  );
+  for await (const item of scanPack(new ByteReader(once(pack)))) if (item.kind === "entry") await indexer.add(item);
+  const entries = await indexer.finish();
+  return { entries, reported, rangeReads, thinBases: new Set(indexer.thinBases) };
+}
+
+async function indexError(pack: Uint8Array, readExisting: (oid: Oid) => GitObject | null, opts: IndexPackOptions = {}): Promise<GitError> {
+  try {
+    await indexPack(pack, readExisting, opts);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GitError);
+    return e as GitError;
+  }
+  return expect.unreachable("indexing should have failed");
+}
+
+let dir: string;
+let objects: Map<Oid, GitObject>;
+const packs: Record<string, { bytes: Uint8Array; rows: PackRow[] }> = {};
+const none = () => null;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "edgegit-index-pack-"));
+  makeRepo(dir, 70);
+  git(dir, ["repack", "-adfq", "--depth=50", "--window=50"]);
+  const packDir = join(dir, ".git/objects/pack");
+  const stem = join(packDir, readdirSync(packDir).find((f) => f.endsWith(".pack"))!.slice(0, -".pack".length));
+  packs.repacked = { bytes: new Uint8Array(readFileSync(`${stem}.pack`)), rows: verifyPack(dir, `${stem}.idx`) };
+  objects = catAll(dir);
+
+  const hash = gitText(dir, ["pack-objects", "-q", "--revs", join(dir, "ref")], "refs/heads/main\nrefs/tags/v1\n");
+  packs["ref-delta"] = { bytes: new Uint8Array(readFileSync(join(dir, `ref-${hash}.pack`))), rows: verifyPack(dir, join(dir, `ref-${hash}.idx`)) };
+
+  // --fix-thin appends the missing bases after the thin pack's own entries, which keep their offsets.
+  const thin = git(dir, ["pack-objects", "-q", "--stdout", "--revs", "--thin", "--delta-base-offset"], "main\n^main~30\n");
+  const fixed = gitText(dir, ["index-pack", "--stdin", "--fix-thin"], thin).replace(/^pack\s+/, "");
+  packs.thin = { bytes: thin, rows: verifyPack(dir, join(packDir, `pack-${fixed}.idx`)) };
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What git says about each entry, in the shape of an IndexedEntry. */
+function expected(rows: readonly PackRow[]) {
+  return rows.map((r) => ({ oid: r.oid, offset: r.offset, type: objects.get(r.oid)!.type, size: objects.get(r.oid)!.data.length, depth: r.depth, baseOid: r.base }));
+}
+const actual = (entries: readonly IndexedEntry[]) =>
+  entries.map((e) => ({ oid: e.oid, offset: e.offset, type: e.type, size: e.size, depth: e.depth, baseOid: e.baseOid }));
+
+describe("PackIndexer on whole packs made by git", () => {
+  describe.each(["repacked", "ref-delta"])("%s pack", (name) => {
+    it("finds every id, type, size and delta depth git verify-pack lists", async () => {
+      const { bytes, rows } = packs[name]!;
+      const run = await indexPack(bytes, none);
+      expect(actual(run.entries)).toEqual(expected(rows));
+      expect(run.thinBases.size).toBe(0);
+    });
+
+    it("reports each object once, every delta after its base", async () => {
+      const run = await indexPack(packs[name]!.bytes, none);
+      expect(run.reported.length).toBe(run.entries.length);
+      const seen = new Set<Oid>();
+      for (const oid of run.reported) {
+        const e = run.entries.find((x) => x.oid === oid)!;
+        if (e.baseOid) expect(seen.has(e.baseOid)).toBe(true);
+        seen.add(oid);
+      }
+      expect(seen.size).toBe(run.entries.length);
+    });
+
+    it("gives the same result from the stored pack when the cache holds nothing", async () => {
+      const { bytes, rows } = packs[name]!;
+      const run = await indexPack(bytes, none, { cacheBytes: 1 });
+      expect(run.rangeReads).toBeGreaterThan(0);
+      expect(actual(run.entries)).toEqual(expected(rows));
+    });
+  });
+
+  it("never re-reads the pack when every base precedes its delta and fits the cache", async () => {
+    expect((await indexPack(packs.repacked!.bytes, none)).rangeReads).toBe(0);
+  });
+
+  it("has deep delta chains to test against", () => {
+    expect(Math.max(...packs.repacked!.rows.map((r) => r.depth))).toBeGreaterThanOrEqual(40);
+  });
+
+  describe.each([{}, { cacheBytes: 1 }])("maxDeltaDepth (options %o)", (opts) => {
+    const deepest = () => Math.max(...packs.repacked!.rows.map((r) => r.depth));
+
+    it("accepts chains exactly as deep as the limit", async () => {
+      const run = await indexPack(packs.repacked!.bytes, none, { ...opts, maxDeltaDepth: deepest() });
+      expect(run.entries.length).toBe(packs.repacked!.rows.length);
+    });
+
+    it("refuses a chain one deeper than the limit with delta-too-deep", async () => {
+      expect((await indexError(packs.repacked!.bytes, none, { ...opts, maxDeltaDepth: deepest() - 1 })).code).toBe("delta-too-deep");
+      expect((await indexError(packs.repacked!.bytes, none, { ...opts, maxDeltaDepth: 0 })).code).toBe("delta-too-deep");
+    });
+  });
+});
+
+describe("PackIndexer on a thin pack", () => {
+  const own = () => packs.thin!.rows.filter((r) => r.offset < packs.thin!.bytes.length - 20);
+  const appended = () => packs.thin!.rows.filter((r) => r.offset >= packs.thin!.bytes.length - 20);
+
+  it.each([{}, { cacheBytes: 1 }])("resolves deltas against the repository's objects (options %o)", async (opts) => {
+    const run = await indexPack(packs.thin!.bytes, (oid) => objects.get(oid) ?? null, opts);
+    expect(actual(run.entries)).toEqual(expected(own()));
+    // The bases git had to append to make the pack whole are exactly the ones we read from the repo.
+    expect(appended().length).toBeGreaterThan(0);
+    expect(run.thinBases).toEqual(new Set(appended().map((r) => r.oid)));
+  });
+
+  it("asks the repository only for bases the pack lacks", async () => {
+    const asked: Oid[] = [];
+    await indexPack(packs.thin!.bytes, (oid) => (asked.push(oid), objects.get(oid) ?? null));
+    const inPack = new Set(own().map((r) => r.oid));
+    expect(asked.length).toBeGreaterThan(0);
+    expect(asked.filter((o) => inPack.has(o))).toEqual([]);
+  });
+
+  it.each([{}, { cacheBytes: 1 }])("fails with delta-base-missing when the repository lacks a base (options %o)", async (opts) => {
+    const err = await indexError(packs.thin!.bytes, none, opts);
+    expect(err.code).toBe("delta-base-missing");
+    expect(appended().some((r) => err.message.includes(r.oid))).toBe(true);
+  });
+});

@@ -1,0 +1,211 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ByteReader } from "../../../engine/byte-reader.ts";
+import { bytesEqual, concatBytes, fromUtf8, utf8 } from "../../../engine/bytes.ts";
+import type { Oid } from "../../../engine/oid.ts";
+import { ObjectReader } from "../../../engine/object-reader.ts";
+import { scanPack, type ScannedEntry } from "../../../engine/pack/scan.ts";
+import { writePack, type WritePackOptions } from "../../../engine/pack/write.ts";
+import type { ObjectLocation, PackReader } from "../../../engine/storage.ts";
+import { MemoryStore } from "../memory-store.ts";
+
+const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", LC_ALL: "C" };
+const git = (cwd: string, args: string[], input?: Uint8Array | string) =>
+  new Uint8Array(execFileSync("git", args, { cwd, input, env: ENV, maxBuffer: 1 << 28 }));
+const gitText = (cwd: string, args: string[], input?: Uint8Array | string) => fromUtf8(git(cwd, args, input)).trim();
+
+/**
+ * One fast-import run: a log file with a different line edited per commit (so a repack chains deltas
+ * deep), an incompressible 100 KB blob changed every 20 commits, nested trees and an annotated tag.
+ */
+function makeRepo(dir: string, commits: number): void {
+  git(dir, ["init", "-q", "-b", "main"]);
+  // Edits keep every line's length, so git orders the versions by age and chains each on the next.
+  const line = (n: number, text: string) => `line ${String(n).padStart(3, "0")}: ${((n * 2654435761) >>> 0).toString(16).padStart(8, "0")} ${text}`;
+  const lines = Array.from({ length: 400 }, (_, n) => line(n, "as first written"));
+  const big = new Uint8Array(randomBytes(100_000));
+  const stream: Uint8Array[] = [];
+  const file = (path: string, data: Uint8Array) => stream.push(utf8(`M 100644 inline ${path}\ndata ${data.length}\n`), data, utf8("\n"));
+  for (let i = 1; i <= commits; i++) {
+    stream.push(utf8(`commit refs/heads/main\ncommitter C <c@example.com> ${1_700_000_000 + 60 * i} +0000\ndata <<END\ncommit ${i}\nEND\n`));
+    const n = (i * 5) % lines.length;
+    lines[n] = line(n, `edited in c${String(i).padStart(3, "0")}`);
+    file("log.txt", utf8(lines.join("\n")));
+    if (i % 20 === 1) {
+      big[i] = big[i]! ^ 0xff;
+      file("data/big.bin", big.slice());
+    }
+    if (i % 10 === 0) file(`dir/sub/note-${i}.txt`, utf8(`note ${i}\n`));
+  }
+  stream.push(utf8("tag v1\nfrom refs/heads/main\ntagger T <t@example.com> 1700009999 +0000\ndata <<END\nrelease\nEND\n"));
+  git(dir, ["fast-import", "--quiet"], concatBytes(stream));
+}
+
+/** Ids `git verify-pack -v` lists, in pack order, with their offsets. */
+function verifyPack(cwd: string, idx: string): { oid: Oid; offset: number }[] {
+  return gitText(cwd, ["verify-pack", "-v", idx])
+    .split("\n")
+    .filter((l) => /^[0-9a-f]{40} /.test(l))
+    .map((l) => ({ oid: l.slice(0, 40) as Oid, offset: Number(l.split(/\s+/)[4]) }))
+    .sort((a, b) => a.offset - b.offset);
+}
+
+let dir: string;
+let packBytes: Uint8Array;
+let store: MemoryStore;
+let objects: ObjectReader;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "edgegit-write-"));
+  makeRepo(dir, 70);
+  git(dir, ["repack", "-adfq", "--depth=50", "--window=50"]);
+  const packDir = join(dir, ".git/objects/pack");
+  packBytes = new Uint8Array(readFileSync(join(packDir, readdirSync(packDir).find((f) => f.endsWith(".pack"))!)));
+  store = new MemoryStore();
+  await store.indexPack("repacked", packBytes);
+  objects = new ObjectReader(store, store);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function write(items: readonly ObjectLocation[], opts: Partial<WritePackOptions> = {}, packs: PackReader = store): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const options: WritePackOptions = { ofsDelta: true, clientHas: () => false, readObject: (loc) => objects.readAt(loc), ...opts };
+  for await (const chunk of writePack(items, packs, options)) chunks.push(chunk);
+  return concatBytes(chunks);
+}
+
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes;
+}
+
+async function scan(pack: Uint8Array): Promise<ScannedEntry[]> {
+  const entries: ScannedEntry[] = [];
+  for await (const item of scanPack(new ByteReader(once(pack)))) if (item.kind === "entry") entries.push(item);
+  return entries;
+}
+
+let seq = 0;
+/** Runs `git index-pack --strict` on `pack` in `repo` (a fresh empty one by default); returns what verify-pack lists. */
+function gitIndex(pack: Uint8Array, repo?: string, fixThin = false) {
+  const cwd = repo ?? join(dir, `check-${++seq}`);
+  if (!repo) git(dir, ["init", "-q", "--bare", cwd]);
+  if (fixThin) {
+    const hash = gitText(cwd, ["index-pack", "--strict", "--stdin", "--fix-thin"], pack).replace(/^pack\s+/, "");
+    return verifyPack(cwd, join(cwd, "objects/pack", `pack-${hash}.idx`));
+  }
+  const file = join(dir, `out-${++seq}.pack`);
+  writeFileSync(file, pack);
+  git(cwd, ["index-pack", "--strict", "-o", file.replace(/\.pack$/, ".idx"), file]);
+  return verifyPack(cwd, file.replace(/\.pack$/, ".idx"));
+}
+
+const oidsOf = (xs: readonly { oid: Oid }[]) => xs.map((x) => x.oid).sort();
+
+describe("writePack of a whole stored pack", () => {
+  /** The store, recording the length of every range read. */
+  const recording = (reads: number[]): PackReader => ({ readRange: (pack, offset, length) => (reads.push(length), store.readRange(pack, offset, length)) });
+
+  it("reproduces git's pack byte for byte, in one coalesced read", async () => {
+    const all = store.locations;
+    const reads: number[] = [];
+    let reported = 0;
+    const out = await write(all, { onEntry: (n) => expect(n).toBe(++reported) }, recording(reads));
+    expect(reads).toEqual([packBytes.length - 32]);
+    expect(reported).toBe(all.length);
+    expect(out.length).toBe(packBytes.length);
+    expect(bytesEqual(out, packBytes)).toBe(true);
+  });
+
+  it("reads no more than a window at a time, copying larger entries in pieces", async () => {
+    const all = store.locations;
+    const largest = Math.max(...all.map((l) => l.packedLen));
+    expect(largest).toBeGreaterThan(64 << 10);
+    const reads: number[] = [];
+    const chunks: Uint8Array[] = [];
+    const opts: WritePackOptions = { ofsDelta: true, clientHas: () => false, readObject: (l) => objects.readAt(l), windowBytes: 4096, chunkBytes: 1 };
+    for await (const c of writePack(all, recording(reads), opts)) chunks.push(c);
+    expect(Math.max(...reads)).toBeLessThanOrEqual(4096);
+    expect(reads.length).toBeGreaterThan(Math.ceil(largest / 4096));
+    expect(bytesEqual(concatBytes(chunks), packBytes)).toBe(true);
+  });
+
+  it("turns every delta into a REF_DELTA for a client without ofs-delta", async () => {
+    const all = store.locations;
+    const out = await write(all, { ofsDelta: false });
+    const entries = await scan(out);
+    expect(entries.length).toBe(all.length);
+    expect(entries.filter((e) => e.entryType === 6)).toEqual([]);
+    expect(entries.filter((e) => e.entryType === 7).length).toBe(all.filter((l) => l.entryType === 6).length);
+    expect(oidsOf(gitIndex(out))).toEqual(oidsOf(all));
+  });
+
+  it("points deltas whose base is written later at the base's id", async () => {
+    const reversed = store.locations.reverse();
+    const out = await write(reversed);
+    const entries = await scan(out);
+    expect(entries.length).toBe(reversed.length);
+    expect(entries.filter((e) => e.entryType === 6)).toEqual([]);
+    expect(entries.some((e) => e.entryType === 7)).toBe(true);
+    expect(gitIndex(out).map((r) => r.oid)).toEqual(reversed.map((l) => l.oid));
+  });
+});
+
+describe("writePack of part of the repository", () => {
+  it("sends a thin pack against what the client has, which git completes with --fix-thin", async () => {
+    const newOids = new Set(gitText(dir, ["rev-list", "--objects", "main", "^main~30"]).split("\n").map((l) => l.slice(0, 40) as Oid));
+    const clientOids = new Set(gitText(dir, ["rev-list", "--objects", "main~30"]).split("\n").map((l) => l.slice(0, 40) as Oid));
+    const items = store.locations.filter((l) => newOids.has(l.oid));
+    expect(items.length).toBe(newOids.size);
+
+    const out = await write(items, { clientHas: (oid) => clientOids.has(oid) });
+    const entries = await scan(out);
+    expect(entries.length).toBe(items.length);
+    const thinBases = new Set(entries.filter((e) => e.entryType === 7).map((e) => e.baseOid!));
+    expect(thinBases.size).toBeGreaterThan(0);
+    for (const b of thinBases) expect(clientOids.has(b) && !newOids.has(b)).toBe(true);
+
+    const client = join(dir, "client");
+    git(dir, ["init", "-q", "--bare", client]);
+    git(client, ["index-pack", "--stdin"], git(dir, ["pack-objects", "-q", "--revs", "--stdout"], "main~30\n"));
+    const rows = gitIndex(out, client, true);
+    const own = rows.filter((r) => r.offset < out.length - 20);
+    expect(own.map((r) => r.oid)).toEqual(items.map((l) => l.oid));
+    expect(new Set(oidsOf(rows.filter((r) => r.offset >= out.length - 20)))).toEqual(thinBases);
+  });
+
+  it("sends whole objects for deltas whose base is neither sent nor held by the client", async () => {
+    // Every other link of the deep blob chains: each delta's base is left out.
+    const items = store.locations.filter((l) => l.type === "blob" && l.depth >= 2 && l.depth % 2 === 0);
+    expect(items.length).toBeGreaterThan(10);
+    expect(items.some((l) => items.some((m) => m.oid === l.baseOid))).toBe(false);
+
+    const out = await write(items);
+    const entries = await scan(out);
+    expect(entries.map((e) => e.entryType)).toEqual(items.map(() => 3));
+    expect(entries.map((e) => e.size)).toEqual(items.map((l) => l.size));
+    expect(gitIndex(out).map((r) => r.oid)).toEqual(items.map((l) => l.oid));
+  });
+
+  it("mixes copied deltas and resolved ones when only some bases are sent", async () => {
+    const items = store.locations.filter((l) => l.type === "blob" && l.depth >= 10 && l.depth <= 20);
+    const out = await write(items);
+    const entries = await scan(out);
+    const sent = new Set(items.map((l) => l.oid));
+    const expectedTypes = items.map((l) => (l.baseOid && sent.has(l.baseOid) ? 6 : 3));
+    expect(expectedTypes).toContain(6);
+    expect(expectedTypes).toContain(3);
+    expect(entries.map((e) => e.entryType)).toEqual(expectedTypes);
+    expect(gitIndex(out).map((r) => r.oid)).toEqual(items.map((l) => l.oid));
+  });
+
+  it("writes a valid empty pack", async () => {
+    const out = await write([]);
+    expect(out.length).toBe(32);
+    expect(await scan(out)).toEqual([]);
+    expect(gitIndex(out)).toEqual([]);
+  });
+});
