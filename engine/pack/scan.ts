@@ -70,6 +70,9 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
 
   for (let i = 0; i < count; i++) {
     const offset = pos;
+    // An entry takes at least one byte and the trailer 20 more: a count that lies high must end
+    // here, not parse the trailer as an entry.
+    if (!(await r.fill(1 + TRAILER_BYTES))) throw new GitError("pack-truncated", `pack ends before entry ${i} of ${count}`);
     let h: EntryHeader | null;
     while (!(h = decodeEntryHeader(r.peek(), offset)))
       if (!(await r.more())) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
@@ -100,17 +103,12 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
  * O(size) inflate work in total rather than a retry per network chunk.
  */
 async function inflateFromReader(r: ByteReader, size: number, i: number, count: number) {
-  let eof = false;
   for (;;) {
-    const res = inflateEntry(r.peek(), size, eof);
+    const res = inflateEntry(r.peek(), size, false);
     if (res) return res;
     const target = Math.max(r.available * 2, r.available + 65536);
-    while (r.available < target) {
-      if (!(await r.more())) {
-        eof = true;
-        break;
-      }
-    }
-    if (eof && r.available === 0) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
+    let grew = false;
+    while (r.available < target && (await r.more())) grew = true;
+    if (!grew) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
   }
 }

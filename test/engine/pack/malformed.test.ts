@@ -100,6 +100,10 @@ describe("malformed packs", () => {
       expect((await failure(pack([entry(3, blobA), entry(3, blobB)], 1))).code).toBe("pack-trailer-mismatch");
     });
 
+    it("refuses a count higher than the entries as truncated, whatever the trailer's bytes are", FAST, async () => {
+      for (let k = 0; k < 20; k++) expect((await failure(pack([entry(3, utf8(`blob ${k}\n`))], 2))).code, `blob ${k}`).toBe("pack-truncated");
+    });
+
     it("refuses a count higher than the entries when the pack ends where the trailer should be", FAST, async () => {
       const body = pack([entry(3, blobA), entry(3, blobB)], 3).subarray(0, -20);
       expect((await failure(body)).code).toBe("pack-truncated");
@@ -110,8 +114,10 @@ describe("malformed packs", () => {
     const bytes = good();
     const secondEntry = 12 + entry(3, blobA).length;
     it.each([
+      ["inside the first entry's zlib data", 12 + 5],
       ["between two entries", secondEntry],
       ["inside the second entry's header", secondEntry + 1],
+      ["inside the second entry's zlib data", bytes.length - 25],
       ["right before the trailer", bytes.length - 20],
       ["inside the trailer", bytes.length - 7],
     ])("refuses a pack cut %s", FAST, async (_where, at) => {
