@@ -20,3 +20,4 @@ export * from "./pack/scan.ts";
 export * from "./pack/index-pack.ts";
 export * from "./pack/write.ts";
 export * from "./walk/enumerate.ts";
+export * from "./walk/object-filter.ts";

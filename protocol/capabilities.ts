@@ -17,6 +17,11 @@ export function uploadPackV0Capabilities(o: { headSymref?: string }): string[] {
     "thin-pack",
     "no-progress",
     "include-tag",
+    "shallow",
+    "deepen-since",
+    "deepen-not",
+    "deepen-relative",
+    "filter",
     "allow-reachable-sha1-in-want",
     "allow-tip-sha1-in-want",
     ...(o.headSymref === undefined ? [] : [`symref=HEAD:${o.headSymref}`]),
@@ -42,7 +47,7 @@ export function receivePackCapabilities(): string[] {
 
 /** The lines after `version 2`, in git's order. */
 export function v2Capabilities(): string[] {
-  return [`agent=${AGENT}`, "ls-refs=unborn", "fetch=wait-for-done", "server-option", "object-format=sha1"];
+  return [`agent=${AGENT}`, "ls-refs=unborn", "fetch=shallow wait-for-done filter", "server-option", "object-format=sha1"];
 }
 
 /**

@@ -35,6 +35,7 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "unsupported-service": 403,
   "capability-not-advertised": 400,
   "not-our-ref": 400,
+  "filter-unsupported": 400,
   // engine codes: bad objects, packs and deltas sent by a client
   "object-malformed": 400,
   "object-size-mismatch": 400,

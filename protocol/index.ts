@@ -29,3 +29,4 @@ export { parseUploadPackRequest, type UploadPackRequest } from "./v0/upload-pack
 export { parseV2Request, type V2Request } from "./v2/command-request.ts";
 export { PACKFILE_SECTION_HEADER, parseFetchArgs, writeAcknowledgments, type FetchArgs } from "./v2/fetch.ts";
 export { parseLsRefsArgs, writeLsRefsResponse, type LsRefsArgs, type LsRefsRef } from "./v2/ls-refs.ts";
+export { writeShallowInfo, writeShallowUpdate, type ShallowUpdate } from "./shallow-update.ts";

@@ -28,36 +28,52 @@ function reachableFromRefs(store: RepoStore, oid: Oid): boolean {
   return tips.some((t) => store.isAncestor(oid, t));
 }
 
+/** Splits wants into commits (tags peeled) and other roots (tag objects, trees, blobs). */
+export function peelWants(store: RepoStore, wants: readonly Oid[]): { commits: Oid[]; roots: Oid[] } {
+  const commits: Oid[] = [];
+  const roots: Oid[] = [];
+  for (const w of wants) {
+    const peeled = store.peel(w);
+    if (peeled.oid !== w) roots.push(w);
+    if (peeled.type === "commit") commits.push(peeled.oid);
+    else roots.push(peeled.oid);
+  }
+  return { commits, roots };
+}
+
 export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise<{ locations: ObjectLocation[]; clientHas: Set<Oid> }> {
   const { store } = ctx;
   const refOids = new Set(store.refs().map((r) => r.oid));
   const wants = new Set(req.wants);
-  if (req.common.length === 0 && store.getMeta("clean") !== "0" && [...refOids].every((o) => wants.has(o)))
+  const whole = !req.shallow && !req.filter && req.common.length === 0;
+  if (whole && store.getMeta("clean") !== "0" && [...refOids].every((o) => wants.has(o)))
     return { locations: [...store.allLocations()], clientHas: new Set() };
 
-  const commitWants: Oid[] = [];
-  const roots: Oid[] = [];
-  for (const w of req.wants) {
-    const peeled = store.peel(w);
-    if (peeled.oid !== w) roots.push(w);
-    if (peeled.type === "commit") commitWants.push(peeled.oid);
-    else roots.push(peeled.oid);
-  }
-  const { send, boundary } = store.commitsBetween(commitWants, req.common);
+  const { commits: commitWants, roots } = peelWants(store, req.wants);
+  const { send, boundary: held } = req.shallow ? { send: req.shallow.send, boundary: req.shallow.held } : store.commitsBetween(commitWants, req.common);
   const sendNodes = store.commitsSync(send);
-  const boundaryTrees = new Map([...store.commitsSync(boundary)].map(([oid, c]) => [oid, c.tree]));
+  const boundaryTrees = new Map([...store.commitsSync(held)].map(([oid, c]) => [oid, c.tree]));
   if (req.includeTag) {
     const sent = new Set(send);
     for (const r of store.refs())
       if (r.name.startsWith("refs/tags/") && store.isTag(r.oid) && sent.has(store.peel(r.oid).oid)) roots.push(r.oid);
   }
-  const { oids, clientHas } = await enumerateObjects(ctx.objects, { commits: [...sendNodes.values()], boundaryTrees, roots: [...new Set(roots)] });
+  const { oids, clientHas } = await enumerateObjects(ctx.objects, {
+    commits: [...sendNodes.values()],
+    boundaryTrees,
+    roots: [...new Set(roots)],
+    boundary: req.shallow?.boundary,
+    filter: req.filter,
+  });
   const located = store.locateSync(oids);
-  const locations = oids.map((o) => {
+  const limit = req.filter?.blobLimit;
+  const locations: ObjectLocation[] = [];
+  for (const o of oids) {
     const l = located.get(o);
     if (!l) throw new GitError("object-missing", `object ${o} is reachable but not stored`);
-    return l;
-  });
+    if (limit !== undefined && l.type === "blob" && l.size >= limit && !wants.has(o)) continue;
+    locations.push(l);
+  }
   locations.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
   return { locations, clientHas };
 }

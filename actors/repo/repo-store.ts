@@ -213,6 +213,45 @@ export class RepoStore implements ObjectIndex, CommitGraph {
     return { send, boundary };
   }
 
+  /** Each commit within `maxDepth` of `roots` (a root is depth 1) with its least depth. */
+  walkDepth(roots: readonly Oid[], maxDepth: number): Map<Oid, number> {
+    const rows = this.sql.exec<{ oid: string; depth: number }>(
+      `WITH RECURSIVE walk(oid, depth) AS (
+         SELECT c.oid, 1 FROM json_each(?1) j JOIN commits c ON c.oid = j.value
+         UNION SELECT p.parent, w.depth + 1 FROM commit_parents p JOIN walk w ON p.child = w.oid WHERE w.depth < ?2)
+       SELECT oid, min(depth) AS depth FROM walk GROUP BY oid`,
+      JSON.stringify(roots),
+      maxDepth,
+    );
+    const out = new Map<Oid, number>();
+    for (const r of rows) out.set(r.oid as Oid, r.depth);
+    return out;
+  }
+
+  /**
+   * Commits reachable from `roots`, not walking past `stop` (a stop commit is included, its parents
+   * are not) and leaving out commits older than `since` or in `exclude` (with their ancestors).
+   */
+  closure(roots: readonly Oid[], opts: { stop?: readonly Oid[]; since?: number; exclude?: readonly Oid[] } = {}): Set<Oid> {
+    const rows = this.sql.exec<{ oid: string }>(
+      `WITH RECURSIVE
+         excluded(oid) AS (SELECT value FROM json_each(?4) UNION SELECT p.parent FROM commit_parents p JOIN excluded e ON p.child = e.oid),
+         walk(oid) AS (
+           SELECT c.oid FROM json_each(?1) j JOIN commits c ON c.oid = j.value
+             WHERE c.time >= ?3 AND c.oid NOT IN (SELECT oid FROM excluded)
+           UNION SELECT p.parent FROM commit_parents p JOIN walk w ON p.child = w.oid JOIN commits c ON c.oid = p.parent
+             WHERE w.oid NOT IN (SELECT value FROM json_each(?2)) AND c.time >= ?3 AND c.oid NOT IN (SELECT oid FROM excluded))
+       SELECT oid FROM walk`,
+      JSON.stringify(roots),
+      JSON.stringify(opts.stop ?? []),
+      opts.since ?? -(2 ** 52),
+      JSON.stringify(opts.exclude ?? []),
+    );
+    const out = new Set<Oid>();
+    for (const r of rows) out.add(r.oid as Oid);
+    return out;
+  }
+
   /** True if `ancestor` is reachable from `descendant` (or equal). */
   isAncestor(ancestor: Oid, descendant: Oid): boolean {
     if (ancestor === descendant) return true;

@@ -8,14 +8,15 @@
  * Spec: gitprotocol-pack(5) "Packfile Negotiation"; gitprotocol-v2(5) "ls-refs", "fetch";
  *       gitprotocol-http(5) "Smart Service git-upload-pack".
  */
-import { ByteReader, GitError, concatBytes, type Oid } from "../../engine/index.ts";
+import { ByteReader, GitError, concatBytes, parseObjectFilter, type ObjectFilter, type Oid } from "../../engine/index.ts";
 import {
   PACKFILE_SECTION_HEADER, PKT_FLUSH, parseFetchArgs, parseLsRefsArgs, parseUploadPackRequest, parseV2Request, pktLine,
-  unadvertisedCapability, uploadPackV0Capabilities, writeAck, writeAcknowledgments, writeLsRefsResponse, writeNak, type LsRefsRef,
+  unadvertisedCapability, uploadPackV0Capabilities, writeAck, writeShallowInfo, writeShallowUpdate, writeAcknowledgments, writeLsRefsResponse, writeNak, type LsRefsRef,
 } from "../../protocol/index.ts";
 import { withPeeled } from "./advertise.ts";
 import { headTarget } from "./head.ts";
-import { checkWants } from "./choose-objects.ts";
+import { checkWants, peelWants } from "./choose-objects.ts";
+import { deepens, planShallow, type ShallowPlan } from "./shallow-plan.ts";
 import { streamPack, type PackContext } from "./pack-response.ts";
 
 export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Array>): Promise<AsyncGenerator<Uint8Array>> {
@@ -23,8 +24,16 @@ export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Ar
   const unknown = unadvertisedCapability(req.capabilities, uploadPackV0Capabilities({ headSymref: "" }));
   if (unknown) throw new GitError("capability-not-advertised", `capability ${JSON.stringify(unknown.slice(0, 40))} was not advertised`);
   return (async function* (): AsyncGenerator<Uint8Array> {
+    const caps = req.capabilities;
+    const multiAck = caps.has("multi_ack_detailed") ? 2 : caps.has("multi_ack") ? 1 : 0;
+    const common = commonHaves(ctx, req.haves);
+    let shallow: ShallowPlan | undefined;
+    let filter: ObjectFilter | undefined;
     try {
       checkWants(ctx.store, req.wants);
+      // v0 asks for relative depth with a capability, v2 with an argument.
+      shallow = planFor(ctx, req.wants, common, { ...req, deepenRelative: caps.has("deepen-relative") });
+      filter = req.filter === undefined ? undefined : parseObjectFilter(req.filter);
     } catch (e) {
       if (e instanceof GitError) {
         yield pktLine(`ERR ${e.message}\n`);
@@ -32,9 +41,9 @@ export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Ar
       }
       throw e;
     }
-    const caps = req.capabilities;
-    const multiAck = caps.has("multi_ack_detailed") ? 2 : caps.has("multi_ack") ? 1 : 0;
-    const common = commonHaves(ctx, req.haves);
+    if (shallow) yield writeShallowUpdate(shallow);
+    // A want-only round (stateless shallow fetches start with one) is answered by the update alone.
+    if (req.haves.length === 0 && !req.done) return;
     const last = common[common.length - 1];
     const lines: Uint8Array[] = [];
     for (const c of common) {
@@ -67,6 +76,8 @@ export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Ar
       includeTag: caps.has("include-tag"),
       sideBand,
       progress: !caps.has("no-progress"),
+      shallow,
+      filter,
     });
     if (sideBand !== "none") yield PKT_FLUSH;
   })();
@@ -83,8 +94,13 @@ export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Ar
   if (req.command !== "fetch") throw new GitError("v2-request-malformed", `unknown command ${JSON.stringify(req.command.slice(0, 40))}`);
   const args = parseFetchArgs(req.args);
   return (async function* (): AsyncGenerator<Uint8Array> {
+    const common = commonHaves(ctx, args.haves);
+    let shallow: ShallowPlan | undefined;
+    let filter: ObjectFilter | undefined;
     try {
       checkWants(ctx.store, args.wants);
+      shallow = planFor(ctx, args.wants, common, args);
+      filter = args.filter === undefined ? undefined : parseObjectFilter(args.filter);
     } catch (e) {
       if (e instanceof GitError) {
         yield pktLine(`ERR ${e.message}\n`);
@@ -92,12 +108,12 @@ export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Ar
       }
       throw e;
     }
-    const common = commonHaves(ctx, args.haves);
     if (!args.done) {
       const ready = !args.waitForDone && common.length > 0 && args.haves.length === common.length;
       yield concatBytes(writeAcknowledgments({ common, ready }));
       if (!ready) return;
     }
+    if (shallow) yield writeShallowInfo(shallow);
     yield PACKFILE_SECTION_HEADER;
     yield* streamPack(ctx, {
       wants: args.wants,
@@ -107,9 +123,37 @@ export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Ar
       includeTag: args.includeTag,
       sideBand: "64k",
       progress: !args.noProgress,
+      shallow,
+      filter,
     });
     yield PKT_FLUSH;
   })();
+}
+
+/** A shallow plan when the client deepens or is itself shallow; otherwise none. */
+function planFor(
+  ctx: PackContext,
+  wants: readonly Oid[],
+  common: readonly Oid[],
+  req: { shallows: readonly Oid[]; deepen?: number; deepenSince?: number; deepenNot: readonly string[]; deepenRelative?: boolean },
+): ShallowPlan | undefined {
+  const depth = req.deepen;
+  if (!deepens({ depth, deepenSince: req.deepenSince, deepenNot: req.deepenNot }) && req.shallows.length === 0) return undefined;
+  const { store } = ctx;
+  const deepenNot = req.deepenNot.map((name) => {
+    const oid = [name, `refs/heads/${name}`, `refs/tags/${name}`].map((n) => store.ref(n)).find((o) => o !== undefined);
+    if (!oid) throw new GitError("not-our-ref", `deepen-not: no ref ${JSON.stringify(name.slice(0, 80))}`);
+    return store.peel(oid).oid;
+  });
+  return planShallow(store, {
+    wants: peelWants(store, wants).commits,
+    common,
+    clientShallows: req.shallows.filter((s) => store.commitsSync([s]).size > 0),
+    depth,
+    deepenRelative: req.deepenRelative ?? false,
+    deepenSince: req.deepenSince,
+    deepenNot,
+  });
 }
 
 /** The haves the repository has, as commits (the only haves negotiation uses). */

@@ -15,6 +15,7 @@ import { decodeTag } from "../object/tag.ts";
 import type { ObjectReader } from "../object-reader.ts";
 import type { CommitNode } from "../storage.ts";
 import { GitError } from "../errors.ts";
+import type { ObjectFilter } from "./object-filter.ts";
 
 export interface EnumerateInput {
   /** Commits to send, each with its tree and parents. */
@@ -23,6 +24,9 @@ export interface EnumerateInput {
   boundaryTrees: ReadonlyMap<Oid, Oid>;
   /** Other objects to send with everything they reach (annotated tags, trees or blobs wanted directly). */
   roots: readonly Oid[];
+  /** Sent commits whose parents the client will not have (a shallow boundary): trees go out whole. */
+  boundary?: ReadonlySet<Oid>;
+  filter?: ObjectFilter;
 }
 
 export interface EnumerateResult {
@@ -49,9 +53,13 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
     return decodeTree(obj.data);
   };
 
-  /** Sends `tree` and what in it differs from every one of `olds`. */
-  const diffTree = async (tree: Oid, olds: { oid: Oid; held: boolean }[]): Promise<void> => {
-    if (olds.some((o) => o.oid === tree)) return;
+  const filter = input.filter;
+  const skipTree = (depth: number) => filter?.treeDepth !== undefined && depth >= filter.treeDepth;
+  const skipBlob = (depth: number) => filter?.noBlobs === true || (filter?.treeDepth !== undefined && depth >= filter.treeDepth);
+
+  /** Sends `tree` (at `depth` below a root tree) and what in it differs from every one of `olds`. */
+  const diffTree = async (tree: Oid, olds: { oid: Oid; held: boolean }[], depth = 0, wanted = false): Promise<void> => {
+    if (olds.some((o) => o.oid === tree) || (skipTree(depth) && !wanted)) return;
     if (!add(tree)) return;
     const entries = await readTree(tree);
     const oldMaps = await Promise.all(
@@ -68,15 +76,16 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       for (const p of prev) if (p.held) clientHas.add(p.entry.oid);
       if (kind === "tree") {
         const oldTrees = prev.filter((p) => entryKind(p.entry.mode) === "tree").map((p) => ({ oid: p.entry.oid, held: p.held }));
-        await diffTree(e.oid, oldTrees);
-      } else add(e.oid);
+        await diffTree(e.oid, oldTrees, depth + 1);
+      } else if (!skipBlob(depth + 1)) add(e.oid);
     }
   };
 
   const byGeneration = [...input.commits].sort((a, b) => a.generation - b.generation);
   for (const c of byGeneration) {
     add(c.oid);
-    const olds = c.parents.flatMap((p) => {
+    const parents = input.boundary?.has(c.oid) ? [] : c.parents;
+    const olds = parents.flatMap((p) => {
       const t = treeOf.get(p);
       return t ? [{ oid: t, held: input.boundaryTrees.has(p) }] : [];
     });
@@ -95,7 +104,7 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       // A tagged commit is among `commits` or held by the client: the caller peels tags.
       if (tag.type !== "commit") await addClosure(tag.object);
     } else if (obj.type === "tree") {
-      await diffTree(oid, []);
+      await diffTree(oid, [], 0, true); // wanted by id: sent whatever the filter says
     } else if (obj.type === "blob") {
       add(oid);
     } else {

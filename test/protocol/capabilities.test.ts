@@ -35,8 +35,12 @@ describe("advertised capabilities", () => {
     for (const k of keys(v2Capabilities())) expect(gitV2).toContain(k);
   });
 
-  it("lists the v2 capabilities in git's order, fetch with wait-for-done only", () => {
-    expect(v2Capabilities()).toEqual([`agent=${AGENT}`, "ls-refs=unborn", "fetch=wait-for-done", "server-option", "object-format=sha1"]);
+  it("lists the v2 capabilities in git's order, fetch with shallow, wait-for-done and filter", () => {
+    expect(v2Capabilities()).toEqual([`agent=${AGENT}`, "ls-refs=unborn", "fetch=shallow wait-for-done filter", "server-option", "object-format=sha1"]);
+  });
+
+  it("offers shallow and partial clone in v0", () => {
+    expect(uploadPackV0Capabilities({})).toEqual(expect.arrayContaining(["shallow", "deepen-since", "deepen-not", "deepen-relative", "filter"]));
   });
 
   it("has an agent value git accepts: printable ASCII, no spaces", () => {

@@ -93,6 +93,6 @@ describe("writeV2CapabilityAdvertisement", () => {
 
   it("matches git's framing after the header (each line LF-terminated)", () => {
     const out = asLatin1(writeV2CapabilityAdvertisement({ smartHttp: false, service: "git-upload-pack" }));
-    expect(out).toBe("000eversion 2\n0016agent=edgegit/0.1\n0013ls-refs=unborn\n0018fetch=wait-for-done\n0012server-option\n0017object-format=sha1\n0000");
+    expect(out).toBe("000eversion 2\n0016agent=edgegit/0.1\n0013ls-refs=unborn\n0027fetch=shallow wait-for-done filter\n0012server-option\n0017object-format=sha1\n0000");
   });
 });
