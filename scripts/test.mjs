@@ -1,5 +1,6 @@
-// Runs the strict typecheck and every vitest project, then prints the plain `N passed, N failed`
-// line that CI reads. The typecheck counts as one test.
+// Installs the system packages the tests drive (when missing), runs the strict typecheck and every
+// vitest project, then prints the plain `N passed, N failed` line that CI reads. The typecheck
+// counts as one test; a failed system install counts as one failure.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +11,8 @@ const node = (args) => spawnSync(process.execPath, args, { stdio: "inherit", env
 
 let passed = 0;
 let failed = 0;
+const deps = spawnSync("bash", ["scripts/ensure-system-deps.sh"], { stdio: "inherit", env });
+if (deps.status !== 0) failed++;
 const types = node(["node_modules/wrangler/bin/wrangler.js", "types", "--include-env=false"]);
 const tsc = types.status === 0 ? node(["node_modules/typescript/bin/tsc", "-p", "."]) : types;
 if (tsc.status === 0) passed++;
