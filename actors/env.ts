@@ -1,11 +1,17 @@
 /** The bindings and vars of wrangler.jsonc, typed once. Runtime types come from `wrangler types --include-env=false`. */
 import type { RepoActor } from "./repo/repo-actor.ts";
 import type { PackWorker } from "./pack-worker/pack-worker.ts";
+import type { TokenStore } from "./auth/token-store.ts";
 
 export interface Env {
   RepoActor: DurableObjectNamespace<RepoActor>;
   PackWorker: DurableObjectNamespace<PackWorker>;
   PACKS: R2Bucket;
+  TokenStore: DurableObjectNamespace<TokenStore>;
+  /** The bootstrap admin token (a secret: `wrangler secret put ADMIN_TOKEN`, or .dev.vars locally). */
+  ADMIN_TOKEN?: string;
+  /** Visibility of a new repository: "public" (default) or "private". */
+  DEFAULT_VISIBILITY?: string;
   /** "true": the first push to a missing repo creates it. */
   AUTO_CREATE?: string;
   MAX_PACK_BYTES?: string;

@@ -1,6 +1,7 @@
 /** The Worker entry: wrangler's one default export. Routes live in actors/gateway/. */
 export { RepoActor } from "./repo/repo-actor.ts";
 export { PackWorker } from "./pack-worker/pack-worker.ts";
+export { TokenStore } from "./auth/token-store.ts";
 import { handle } from "./gateway/router.ts";
 import type { Env } from "./env.ts";
 

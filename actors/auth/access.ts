@@ -1,0 +1,45 @@
+/**
+ * Who is calling, and what they may do to one repository. The same decision gates git over HTTP,
+ * RPC and WebSocket subscriptions.
+ * Invariants:
+ * - No admin secret configured means no writes at all: never open access.
+ * - A private repository the caller may not read is reported as missing (404), never as forbidden.
+ * - A missing or bad credential where one is needed is 401 (git then asks its credential helper);
+ *   a valid one without the scope is 403.
+ */
+import { GitError } from "../../engine/index.ts";
+import type { Env } from "../env.ts";
+import { allows, type Principal } from "./token-store.ts";
+import { hashToken, presentedToken, sameHash, type Scope } from "./tokens.ts";
+
+export type AuthErrorCode = "unauthorized" | "forbidden" | "writes-disabled";
+
+export type Caller = { kind: "anonymous" } | { kind: "token"; principal: Principal } | { kind: "bad-token" };
+
+export type Visibility = "public" | "private";
+
+const BOOTSTRAP: Principal = { tokenId: "admin-secret", scopes: ["admin"], repos: [] };
+
+export async function authenticate(request: Request, env: Env): Promise<Caller> {
+  const token = presentedToken(request);
+  if (token === undefined) return { kind: "anonymous" };
+  if (!token) return { kind: "bad-token" };
+  if (env.ADMIN_TOKEN && sameHash(hashToken(token), hashToken(env.ADMIN_TOKEN))) return { kind: "token", principal: BOOTSTRAP };
+  const principal = await env.TokenStore.get(env.TokenStore.idFromName("tokens")).verify(token);
+  return principal ? { kind: "token", principal } : { kind: "bad-token" };
+}
+
+/** Throws the right GitError unless `caller` may do `need` on `repo`; returns normally if allowed. */
+export function authorize(env: Env, caller: Caller, need: Scope, repo: string, visibility: Visibility): void {
+  if (caller.kind === "bad-token") throw new GitError("unauthorized", "bad or expired credentials");
+  const can = (scope: Scope) => caller.kind === "token" && allows(caller.principal, scope, repo);
+  const mayRead = visibility === "public" || can("read");
+  if (need === "read") {
+    if (!mayRead) throw new GitError("repo-not-found", "repository not found");
+    return;
+  }
+  if (!env.ADMIN_TOKEN) throw new GitError("writes-disabled", "this server has no admin secret (ADMIN_TOKEN): every write is refused");
+  if (caller.kind === "anonymous") throw new GitError("unauthorized", "authentication required");
+  if (!mayRead) throw new GitError("repo-not-found", "repository not found");
+  if (!can(need)) throw new GitError("forbidden", `this token lacks the ${need} scope on ${repo}`);
+}
