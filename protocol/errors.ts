@@ -35,6 +35,10 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "unsupported-service": 403,
   "capability-not-advertised": 400,
   "not-our-ref": 400,
+  "unauthorized": 401,
+  "forbidden": 403,
+  "writes-disabled": 403,
+  "bad-token-request": 400,
   "filter-unsupported": 400,
   // engine codes: bad objects, packs and deltas sent by a client
   "object-malformed": 400,
