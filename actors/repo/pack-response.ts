@@ -1,12 +1,18 @@
 /**
  * Streams the chosen objects as a pack inside side-band frames, with progress on band 2. Shared by
- * upload-pack v0 and v2.
+ * upload-pack v0 and v2. Deltas that cannot go out as stored are resolved by the PackWorker pool
+ * (past its threshold) or here, ahead of the copy.
  * Invariants:
  * - Nothing buffers the pack: entries stream out as the writer produces them.
+ * - A pack is complete or the client is told why not: a failure after the pack started goes out on
+ *   band 3 (git prints it and stops), never as a silently short pack.
  */
-import { writePack, utf8, type ObjectReader, type Oid, type PackReader } from "../../engine/index.ts";
+import { env as workerEnv } from "cloudflare:workers";
+import { GitError, utf8, writePack, type ObjectLocation, type ObjectReader, type Oid, type PackReader } from "../../engine/index.ts";
 import { chooseObjects } from "./choose-objects.ts";
 import { sideBand, SIDE_BAND_64K_DATA, SIDE_BAND_DATA } from "../../protocol/index.ts";
+import { packPoolFromEnv, runBatches, type PackPool, type PackPoolEnv } from "../pack-worker/pool.ts";
+import { planWholeEntries } from "../pack-worker/whole-entries.ts";
 import type { RepoStore } from "./repo-store.ts";
 import type { ShallowPlan } from "./shallow-plan.ts";
 import type { ObjectFilter } from "../../engine/index.ts";
@@ -15,6 +21,8 @@ export interface PackContext {
   store: RepoStore;
   objects: ObjectReader;
   packs: PackReader;
+  /** The PackWorker pool; by default configured from the Worker's env (wrangler vars). */
+  pool?: PackPool;
 }
 
 export interface PackRequest {
@@ -32,20 +40,46 @@ export interface PackRequest {
   filter?: ObjectFilter;
 }
 
+/** Inflated bytes of the objects in one batch of resolved deltas. */
+const BATCH_BYTES = 4 << 20;
+
 export async function* streamPack(ctx: PackContext, req: PackRequest): AsyncGenerator<Uint8Array> {
-  const frame = (band: 1 | 2, data: Uint8Array): Uint8Array[] =>
+  const frame = (band: 1 | 2 | 3, data: Uint8Array): Uint8Array[] =>
     req.sideBand === "none" ? (band === 1 ? [data] : []) : sideBand(band, data, (req.sideBand === "64k" ? SIDE_BAND_64K_DATA : SIDE_BAND_DATA) + 1);
   const say = (msg: string) => (req.progress ? frame(2, utf8(msg)) : []);
 
   const items = await chooseObjects(ctx, req);
   yield* say(`Enumerating objects: ${items.locations.length}, done.\n`);
   let deltas = 0;
+  let resolved = 0;
   for (const l of items.locations) if (l.entryType >= 6) deltas++;
+  const pool = ctx.pool ?? packPoolFromEnv(workerEnv as PackPoolEnv);
   const pack = writePack(items.locations, ctx.packs, {
     ofsDelta: req.ofsDelta,
     clientHas: (oid) => req.thinPack && items.clientHas.has(oid),
     readObject: (loc) => ctx.objects.readAt(loc),
+    wholeEntries: (locs) => {
+      resolved = locs.length;
+      return wholeEntries(ctx, pool, locs);
+    },
   });
-  for await (const chunk of pack) for (const f of frame(1, chunk)) yield f;
-  yield* say(`Total ${items.locations.length} (delta ${deltas}), reused ${items.locations.length} (delta ${deltas}), pack-reused ${items.locations.length}\n`);
+  try {
+    for await (const chunk of pack) for (const f of frame(1, chunk)) yield f;
+  } catch (e) {
+    if (req.sideBand === "none") throw e;
+    if (!(e instanceof GitError)) console.error("upload-pack: pack failed", e);
+    yield* frame(3, utf8(`pack failed: ${e instanceof GitError ? e.message : "internal error"}\n`));
+    return;
+  }
+  const reused = items.locations.length - resolved;
+  yield* say(`Total ${items.locations.length} (delta ${deltas - resolved}), reused ${reused} (delta ${deltas - resolved}), pack-reused ${reused}\n`);
+}
+
+/** Whole entries for deltas whose base is not sent: on the pool past its threshold, else here. Starts at once. */
+function wholeEntries(ctx: PackContext, pool: PackPool, locs: readonly ObjectLocation[]): AsyncGenerator<Uint8Array> {
+  const batches = planWholeEntries(ctx.store, locs, { objects: pool.batchObjects, bytes: BATCH_BYTES });
+  const results = runBatches(locs.length >= pool.threshold ? pool : undefined, "whole-entries", batches, { local: { packs: ctx.packs } });
+  return (async function* () {
+    for await (const r of results) yield* r;
+  })();
 }

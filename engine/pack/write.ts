@@ -1,9 +1,12 @@
 /**
  * Writes a pack for a fetch by copying stored entries: compressed data goes out as stored, and only
  * a delta's header is rewritten (its base offset, or OFS→REF when the base is not sent before it).
- * A delta is resolved and recompressed only when its base is neither sent nor held by the client.
+ * A delta is resolved and recompressed only when its base is neither sent nor held by the client;
+ * those entries can come from `wholeEntries` (a PackWorker fan-out), which starts before the copy.
  * Invariants:
  * - Exactly `items.length` entries are written, each object once; the header count is exact.
+ * - `wholeEntries` yields exactly one entry per object it was given, in order, each with that
+ *   object's type and size; anything else (short, long, mismatched) throws: never a short pack.
  * - An OFS_DELTA only ever points backwards into what this pack already wrote.
  * - Reads are coalesced into windows of at most `windowBytes`; memory holds one window and one
  *   output chunk, never the pack.
@@ -18,13 +21,21 @@ import type { ObjectLocation, PackReader } from "../storage.ts";
 import { deflate } from "../zlib.ts";
 import { decodeEntryHeader, encodeEntryHeader } from "./entry-header.ts";
 
+export type PackWriteErrorCode = "pack-read-short" | "pack-entries-mismatch";
+
 export interface WritePackOptions {
   /** The client understands OFS_DELTA. */
   ofsDelta: boolean;
   /** True if the client has this object (so a thin REF_DELTA against it is allowed). */
   clientHas(oid: Oid): boolean;
-  /** Resolves an object whole, for deltas that cannot go out as stored. */
+  /** Resolves an object whole, for deltas that cannot go out as stored (unless `wholeEntries` is set). */
   readObject(loc: ObjectLocation): Promise<GitObject>;
+  /**
+   * Encoded whole entries (header + deflated data, as `encodeWholeEntry` makes them) for the deltas
+   * that cannot go out as stored, one per location given, in that order. Called once, before the
+   * first byte is written, with every such delta, so the producer can work ahead of the copy.
+   */
+  wholeEntries?(locs: readonly ObjectLocation[]): AsyncIterator<Uint8Array>;
   /** Largest coalesced read from storage (default 4 MiB). */
   windowBytes?: number;
   /** Output chunk size (default 256 KiB). */
@@ -39,6 +50,9 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
   const windowBytes = opts.windowBytes ?? 4 << 20;
   const sending = new Set(items.map((i) => i.oid));
   const writtenAt = new Map<Oid, number>();
+  const mustResolve = (loc: ObjectLocation) => loc.entryType >= 5 && !sending.has(loc.baseOid!) && !opts.clientHas(loc.baseOid!);
+  const toResolve = opts.wholeEntries ? items.filter(mustResolve) : [];
+  const wholes = toResolve.length ? opts.wholeEntries!(toResolve) : undefined;
   let out: Uint8Array[] = [];
   let outLen = 0;
   let pos = 0;
@@ -84,6 +98,7 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
       if (outLen >= chunkBytes) yield flush();
     }
   }
+  if (wholes && !(await wholes.next()).done) throw new GitError("pack-entries-mismatch", "more whole entries came back than were asked for");
   const trailer = new Uint8Array(hash.digest());
   out.push(trailer);
   outLen += trailer.length;
@@ -114,12 +129,22 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     } else if (baseAt !== undefined || sending.has(base) || opts.clientHas(base)) {
       emit(encodeEntryHeader(7, size, { oid: base }));
       emit(data);
+    } else if (wholes) {
+      const r = await wholes.next();
+      if (r.done) throw new GitError("pack-entries-mismatch", `no whole entry came back for ${loc.oid}`);
+      const h = decodeEntryHeader(r.value, start);
+      if (!h || h.entryType !== CODE_BY_OBJECT_TYPE[loc.type] || h.size !== loc.size)
+        throw new GitError("pack-entries-mismatch", `the whole entry for ${loc.oid} is not a ${loc.type} of ${loc.size} bytes`);
+      emit(r.value);
     } else {
-      const obj = await opts.readObject(loc);
-      emit(encodeEntryHeader(CODE_BY_OBJECT_TYPE[obj.type], obj.data.length));
-      emit(deflate(obj.data));
+      for (const part of encodeWholeEntry(await opts.readObject(loc))) emit(part);
     }
   }
+}
+
+/** A whole object as a pack entry: its header, then its deflated content. */
+export function encodeWholeEntry(obj: GitObject): [Uint8Array, Uint8Array] {
+  return [encodeEntryHeader(CODE_BY_OBJECT_TYPE[obj.type], obj.data.length), deflate(obj.data)];
 }
 
 /** Groups consecutive entries of one pack whose ranges are adjacent into reads of bounded size. */

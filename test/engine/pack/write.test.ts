@@ -9,7 +9,7 @@ import { bytesEqual, concatBytes, fromUtf8, utf8 } from "../../../engine/bytes.t
 import type { Oid } from "../../../engine/oid.ts";
 import { ObjectReader } from "../../../engine/object-reader.ts";
 import { scanPack, type ScannedEntry } from "../../../engine/pack/scan.ts";
-import { writePack, type WritePackOptions } from "../../../engine/pack/write.ts";
+import { encodeWholeEntry, writePack, type WritePackOptions } from "../../../engine/pack/write.ts";
 import type { ObjectLocation, PackReader } from "../../../engine/storage.ts";
 import { MemoryStore } from "../memory-store.ts";
 
@@ -207,5 +207,49 @@ describe("writePack of part of the repository", () => {
     expect(out.length).toBe(32);
     expect(await scan(out)).toEqual([]);
     expect(gitIndex(out)).toEqual([]);
+  });
+});
+
+describe("writePack with a producer of whole entries", () => {
+  const resolveHere = (calls: ObjectLocation[][]) => (locs: readonly ObjectLocation[]) => {
+    calls.push([...locs]);
+    return (async function* () {
+      for (const l of locs) yield concatBytes(encodeWholeEntry(await objects.readAt(l)));
+    })();
+  };
+
+  it("asks once, up front, for exactly the deltas whose base is neither sent nor held, and writes what it gets", async () => {
+    // Every other link of the deep chains, and a third of the missing bases held by the client.
+    const items = store.locations.filter((l) => l.type === "blob" && l.depth >= 1 && l.depth <= 30 && l.depth % 2 === 1);
+    const sent = new Set(items.map((l) => l.oid));
+    const held = new Set(items.filter((_, i) => i % 3 === 0).map((l) => l.baseOid).filter((b): b is Oid => !!b && !sent.has(b)));
+    expect(held.size).toBeGreaterThan(3);
+    const calls: ObjectLocation[][] = [];
+    const out = await write(items, { clientHas: (oid) => held.has(oid), wholeEntries: resolveHere(calls) });
+    expect(calls.length).toBe(1);
+    expect(calls[0]!.map((l) => l.oid)).toEqual(items.filter((l) => l.baseOid && !sent.has(l.baseOid) && !held.has(l.baseOid)).map((l) => l.oid));
+    expect(calls[0]!.length).toBeGreaterThan(0);
+    expect(bytesEqual(out, await write(items, { clientHas: (oid) => held.has(oid) }))).toBe(true);
+  });
+
+  it("never asks when every delta can go out as stored", async () => {
+    const calls: ObjectLocation[][] = [];
+    const out = await write(store.locations, { wholeEntries: resolveHere(calls) });
+    expect(calls).toEqual([]);
+    expect(bytesEqual(out, packBytes)).toBe(true);
+  });
+
+  it("refuses to write a short or padded pack, or an entry that is not the object asked for", async () => {
+    const items = store.locations.filter((l) => l.type === "blob" && l.depth >= 2 && l.depth % 2 === 0);
+    const entries = async (locs: readonly ObjectLocation[]) => Promise.all(locs.map(async (l) => concatBytes(encodeWholeEntry(await objects.readAt(l)))));
+    const from = (list: Uint8Array[]) => (async function* () {
+      yield* list;
+    })();
+    const short = write(items, { wholeEntries: () => from([]) });
+    await expect(short).rejects.toMatchObject({ code: "pack-entries-mismatch" });
+    const all = await entries(items);
+    await expect(write(items, { wholeEntries: () => from([...all, all[0]!]) })).rejects.toMatchObject({ code: "pack-entries-mismatch" });
+    await expect(write(items, { wholeEntries: () => from([all[1]!, all[0]!, ...all.slice(2)]) })).rejects.toMatchObject({ code: "pack-entries-mismatch" });
+    expect(bytesEqual(await write(items, { wholeEntries: () => from(all) }), await write(items))).toBe(true);
   });
 });

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# `npm run bench`: times the stock git client against edgegit (`wrangler dev`) and against git's own
+# http-backend in one git-bench.sh run, same workloads, and prints a markdown table of medians and
+# ratios. `npm run bench -- --scale [N...]` instead pushes and clones big synthetic repos (default
+# 5k 20k 50k files, ~10 KB each) and reports each one's times and the user workerd's peak RSS.
+# Invariants:
+# - The server runs from a snapshot of the sources taken at start, with its own port, persist dir
+#   and process group, so edits made meanwhile never hot-reload it and it is always stopped at exit.
+# - Workloads are deterministic and cached under $BENCH_WORK; the history one is scripts/gen-history.sh.
+# Env: GIT_BENCH_DIR (../shared/bench), BENCH_WORK, RUNS, OPS, BENCH_HISTORY (repo path), BENCH_VARS
+#      ("K=V K=V" wrangler vars), and everything git-bench.sh reads.
+set -euo pipefail
+export LC_ALL=C
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GIT_BENCH_DIR=$(cd "${GIT_BENCH_DIR:-$ROOT/../shared/bench}" && pwd)
+export BENCH_WORK=${BENCH_WORK:-${TMPDIR:-/tmp}/git-bench}
+export PATH="$ROOT/node_modules/.bin:$PATH" # Node 22 for wrangler
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI=true NO_COLOR=1
+mkdir -p "$BENCH_WORK"
+log() { echo "[bench] $*" >&2; }
+
+SERVER_PGID="" SNAP="" PERSIST=""
+stop_server() {
+  if [ -n "$SERVER_PGID" ]; then
+    kill -TERM -- "-$SERVER_PGID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 -- "-$SERVER_PGID" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$SERVER_PGID" 2>/dev/null || true
+    SERVER_PGID=""
+  fi
+  [ -n "$PERSIST" ] && rm -rf "$PERSIST"
+  [ -n "$SNAP" ] && rm -rf "$SNAP"
+  PERSIST="" SNAP=""
+}
+trap stop_server EXIT
+trap 'exit 130' INT TERM
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# start_server: sets PORT, BASE_URL, SERVER_PGID
+start_server() {
+  SNAP=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-bench-src.XXXXXX")
+  PERSIST=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-bench-state.XXXXXX")
+  for f in actors engine protocol client wrangler.jsonc package.json tsconfig.json; do
+    [ -e "$ROOT/$f" ] && cp -r "$ROOT/$f" "$SNAP/"
+  done
+  ln -s "$ROOT/node_modules" "$SNAP/node_modules"
+  PORT=$(free_port)
+  local inspector vars=()
+  inspector=$(free_port)
+  for kv in ${BENCH_VARS:-}; do vars+=(--var "${kv/=/:}"); done
+  (cd "$SNAP" && exec setsid wrangler dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$inspector" \
+    --persist-to "$PERSIST" --log-level warn --show-interactive-dev-session=false "${vars[@]}") \
+    > "$BENCH_WORK/wrangler.log" 2>&1 &
+  SERVER_PGID=$!
+  BASE_URL="http://127.0.0.1:$PORT"
+  for _ in $(seq 300); do
+    curl -sf "$BASE_URL/healthz" > /dev/null 2>&1 && { log "wrangler dev ready at $BASE_URL (pgid $SERVER_PGID)"; return 0; }
+    kill -0 "$SERVER_PGID" 2>/dev/null || { cat "$BENCH_WORK/wrangler.log" >&2; log "wrangler dev exited"; exit 1; }
+    sleep 0.2
+  done
+  log "wrangler dev not ready after 60 s"; exit 1
+}
+
+# The workerd that runs our code: in the server's process group, not the proxy bound to $PORT.
+user_workerd() {
+  local pid
+  for pid in $(pgrep -g "$SERVER_PGID" -f 'workerd serve'); do
+    grep -q -- "entry=127.0.0.1:$PORT" "/proc/$pid/cmdline" 2>/dev/null || { echo "$pid"; return; }
+  done
+}
+peak_rss_mb() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+
+machine() {
+  echo "Machine: $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1)), $(free -g | awk '/^Mem/ {print $2}') GiB RAM, $(git --version), $(node --version), $(date -u '+%Y-%m-%d %H:%M UTC')"
+}
+
+bench() {
+  local hist=${BENCH_HISTORY:-$BENCH_WORK/sources/edgegit-history-2000}
+  [ -d "$hist/.git" ] || "$ROOT/scripts/gen-history.sh" "$hist" 2000
+  [ $# -ge 1 ] || set -- 100 1k 5k "history=$hist"
+  export OPS=${OPS:-push clone clone-bare clone-depth1 clone-blobless ls-remote fetch-noop push-incr fetch-incr}
+  start_server
+  local errlog="$BENCH_WORK/bench.err" results
+  { "$GIT_BENCH_DIR/git-bench.sh" "$BASE_URL,refserver" "$@" 2>&1 1>&3 | tee "$errlog" >&2; } 3> "$BENCH_WORK/git-bench.md"
+  results=$(sed -n 's/.*results: \([^ ]*\.tsv\).*/\1/p' "$errlog" | tail -1)
+  [ -f "$results" ] || { log "git-bench wrote no results"; exit 1; }
+  local wd
+  wd=$(user_workerd)
+  echo
+  machine
+  echo "Runs: ${RUNS:-5} per workload and target; edgegit = \`wrangler dev\` ($BASE_URL), http-backend = refserver.mjs. Results: $results"
+  [ -n "$wd" ] && echo "Peak RSS of the user workerd over the whole run: $(peak_rss_mb "$wd") MB"
+  echo
+  node "$ROOT/scripts/bench-table.mjs" "$results" "$BASE_URL" refserver
+}
+
+# One fresh server per size, so each peak RSS belongs to that size alone.
+scale() {
+  [ $# -ge 1 ] || set -- 5k 20k 50k
+  local spec n src repo t0 t1 t2 wd c
+  machine
+  echo
+  echo "| files | pack MB | push s | clone s | user workerd peak RSS MB |"
+  echo "|---:|---:|---:|---:|---:|"
+  for spec in "$@"; do
+    n=${spec,,}; n=${n%k}; [ "$n" != "${spec,,}" ] && n=$((n * 1000))
+    src="$BENCH_WORK/sources/scale-$n"
+    if [ ! -d "$src/.git" ]; then
+      rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+      node "$ROOT/scripts/bench-scale-files.mjs" "$src.tmp" "$n" >&2
+      (cd "$src.tmp" && git init -q -b main && git add -A && GIT_AUTHOR_DATE='1767225600 +0000' GIT_COMMITTER_DATE='1767225600 +0000' \
+        git -c user.name=bench -c user.email=bench@example.invalid commit -q -m "scale $n files" && git repack -q -a -d)
+      mv "$src.tmp" "$src"
+    fi
+    start_server
+    repo="$BASE_URL/bench/scale-$n.git"
+    c=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-scale-clone.XXXXXX")
+    t0=${EPOCHREALTIME/./}
+    git -C "$src" push -q "$repo" main
+    t1=${EPOCHREALTIME/./}
+    git clone -q --bare "$repo" "$c/clone.git"
+    t2=${EPOCHREALTIME/./}
+    git -C "$c/clone.git" fsck --no-progress >&2
+    [ "$(git -C "$c/clone.git" rev-parse main)" = "$(git -C "$src" rev-parse main)" ] || { log "clone of $n files is wrong"; exit 1; }
+    wd=$(user_workerd)
+    printf '| %s | %s | %.1f | %.1f | %s |\n' "$n" "$(du -m "$src"/.git/objects/pack/*.pack | awk '{print $1}')" \
+      "$(( (t1 - t0) / 1000 ))e-3" "$(( (t2 - t1) / 1000 ))e-3" "$(peak_rss_mb "$wd")"
+    rm -rf "$c"
+    stop_server
+  done
+}
+
+if [ "${1:-}" = --scale ]; then shift; scale "$@"; else bench "$@"; fi
