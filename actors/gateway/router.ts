@@ -1,14 +1,19 @@
 /**
- * The smart-HTTP gateway: a route table, owner/name validation on the raw path, one actor call per
- * request. It never parses packs.
+ * The gateway: a route table, owner/name validation on the raw path, one actor call per request.
+ * It never parses packs. Routes under `/<owner>/<repo>`: git smart HTTP (`/info/refs`,
+ * `/git-upload-pack`, `/git-receive-pack`), the typed RPC as JSON (`POST /rpc/<method>`), the pack
+ * streams (`POST /rpc/push`, `POST /rpc/fetchPack`) and the actor's WebSocket (`GET /ws`).
  * Invariants:
  * - Errors become responses once, in `toResponse`; handlers throw `GitError`s.
  * - A repo is addressed only by its validated `owner/name`.
- * Spec: gitprotocol-http(5).
+ * - A token (`Authorization: Bearer`, or `?token=` on the WebSocket) is passed on with every call;
+ *   nothing checks it yet.
+ * Spec: gitprotocol-http(5); RFC 6455 (the upgrade is the actor's, through the agents SDK).
  */
 import { getAgentByName } from "agents";
-import { GitError } from "../../engine/index.ts";
+import { GitError, ZERO_OID, concatBytes, fromReadableStream, isOid, limitBytes, type Oid } from "../../engine/index.ts";
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
+import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcMethod, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
 import type { GitReply } from "../repo/repo-actor.ts";
 
@@ -23,16 +28,24 @@ interface RouteContext {
 interface Route {
   method: "GET" | "POST";
   /** Matched against the path after `/<owner>/<repo>`. */
-  suffix: string;
-  handle(c: RouteContext): Promise<Response>;
+  suffix: string | RegExp;
+  handle(c: RouteContext, m: RegExpExecArray | null): Promise<Response>;
 }
 
 const NO_CACHE = { "cache-control": "no-cache, max-age=0, must-revalidate", expires: "Fri, 01 Jan 1980 00:00:00 GMT", pragma: "no-cache" };
+
+/** JSON bodies of RPC calls; a commit's files travel in them. */
+const MAX_RPC_BODY = 32 << 20;
+const SUPERJSON_TYPE = "application/vnd.superjson+json";
 
 const ROUTES: readonly Route[] = [
   { method: "GET", suffix: "/info/refs", handle: infoRefs },
   { method: "POST", suffix: "/git-upload-pack", handle: (c) => service(c, "git-upload-pack") },
   { method: "POST", suffix: "/git-receive-pack", handle: (c) => service(c, "git-receive-pack") },
+  { method: "GET", suffix: "/ws", handle: socket },
+  { method: "POST", suffix: "/rpc/push", handle: pushPack },
+  { method: "POST", suffix: "/rpc/fetchPack", handle: fetchPackRoute },
+  { method: "POST", suffix: /^\/rpc\/([A-Za-z]{1,40})$/, handle: (c, m) => rpc(c, m![1]!) },
 ];
 
 export async function handle(request: Request, env: Env, _ctx: ExecutionContext): Promise<Response> {
@@ -41,11 +54,12 @@ export async function handle(request: Request, env: Env, _ctx: ExecutionContext)
     if (url.pathname === "/healthz") return new Response("ok\n");
     const m = /^\/([^/]*)\/([^/]*?)(\/.*)$/.exec(url.pathname);
     if (!m) throw new GitError("not-found", "not found");
-    const route = ROUTES.find((r) => r.suffix === m[3]);
+    const suffix = m[3]!;
+    const route = ROUTES.find((r) => (typeof r.suffix === "string" ? r.suffix === suffix : r.suffix.test(suffix)));
     if (!route) throw new GitError("not-found", "not found");
     const { owner, repo } = parseRepoPath(decodeSegment(m[1]!), decodeSegment(m[2]!));
-    if (request.method !== route.method) throw new GitError("method-not-allowed", `${m[3]} needs ${route.method}`);
-    return await route.handle({ request, env, url, owner, repo });
+    if (request.method !== route.method) throw new GitError("method-not-allowed", `${suffix} needs ${route.method}`);
+    return await route.handle({ request, env, url, owner, repo }, typeof route.suffix === "string" ? null : route.suffix.exec(suffix));
   } catch (e) {
     return toResponse(e);
   }
@@ -98,9 +112,90 @@ function gitResponse(reply: GitReply, contentType: string): Response {
   return new Response(reply.body, { headers: { "content-type": contentType, ...NO_CACHE } });
 }
 
+/** The actor's own WebSocket (agents SDK): RPC calls and ref subscriptions. */
+async function socket(c: RouteContext): Promise<Response> {
+  if (c.request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw rpcError("upgrade-required", "this is a WebSocket endpoint");
+  return (await actor(c)).fetch(c.request);
+}
+
+/**
+ * `POST /rpc/<method>`: the body is the method's input as plain JSON (or a superjson payload with
+ * Content-Type application/vnd.superjson+json); the answer is the result as plain JSON (dates as
+ * ISO strings, bytes as base64), or `{ json, meta }` when the Accept header asks for superjson.
+ */
+async function rpc(c: RouteContext, method: string): Promise<Response> {
+  if (!isRpcMethod(method)) throw rpcError("rpc-unknown-method", `no RPC method ${JSON.stringify(method)}`);
+  const text = await readText(c.request, MAX_RPC_BODY);
+  let body: unknown;
+  try {
+    body = text.trim() === "" ? {} : JSON.parse(text);
+  } catch (e) {
+    throw new GitError("rpc-bad-input", "the body is not JSON", { cause: e });
+  }
+  const superjson = (c.request.headers.get("content-type") ?? "").includes(SUPERJSON_TYPE);
+  const request = { input: superjson ? body : { json: body }, ...tokenOf(c) } as RpcRequest;
+  const stub = (await actor(c)) as unknown as Record<RpcMethod, (r: RpcRequest) => Promise<RpcReply>>;
+  const reply = await stub[method](request);
+  if (!reply.ok) return errorJson(reply.error);
+  const wantsSuperjson = (c.request.headers.get("accept") ?? "").includes(SUPERJSON_TYPE);
+  return Response.json(wantsSuperjson ? reply.result : reply.result.json, { headers: NO_CACHE });
+}
+
+/**
+ * `POST /rpc/push?update=<old>:<new>:<ref>[&update=…][&atomic=1]`: the body is the pack (none for
+ * deletes only); the all-zero id means "no ref", as in git. Answers the per-ref result as JSON.
+ */
+async function pushPack(c: RouteContext): Promise<Response> {
+  const commands = c.url.searchParams.getAll("update").map((u) => {
+    const [old, next, ...ref] = u.split(":");
+    if (!old || !next || !isOid(old) || !isOid(next) || ref.length === 0) throw rpcError("rpc-bad-input", "update is <old id>:<new id>:<ref>");
+    const id = (o: Oid) => (o === ZERO_OID ? null : o);
+    return { ref: ref.join(":"), old: id(old), new: id(next) };
+  });
+  const stub = await actor(c);
+  const reply = await stub.push({ commands, atomic: c.url.searchParams.get("atomic") === "1" }, requestBody(c.request));
+  if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
+  return Response.json(reply.result, { headers: NO_CACHE });
+}
+
+/** `POST /rpc/fetchPack` with `{ wants, haves?, ofsDelta?, thinPack? }`: answers the raw pack. */
+async function fetchPackRoute(c: RouteContext): Promise<Response> {
+  let input: unknown;
+  try {
+    input = JSON.parse(await readText(c.request, 1 << 20));
+  } catch (e) {
+    if (e instanceof GitError) throw e;
+    throw new GitError("rpc-bad-input", "the body is not JSON", { cause: e });
+  }
+  const stub = await actor(c);
+  const reply = await stub.fetchPack(input as Parameters<typeof stub.fetchPack>[0]);
+  if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
+  return new Response(reply.pack, { headers: { "content-type": "application/x-git-packfile", ...NO_CACHE } });
+}
+
+function tokenOf(c: RouteContext): { token?: string } {
+  const auth = c.request.headers.get("authorization") ?? "";
+  return auth.toLowerCase().startsWith("bearer ") ? { token: auth.slice(7).trim() } : {};
+}
+
+async function readText(request: Request, max: number): Promise<string> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of limitBytes(fromReadableStream(requestBody(request)), max, "the request body")) parts.push(chunk);
+  return new TextDecoder().decode(concatBytes(parts));
+}
+
+function errorJson(error: RpcErrorBody): Response {
+  return Response.json({ error }, { status: statusOf(error.code), headers: NO_CACHE });
+}
+
+function statusOf(code: string): number {
+  return Object.hasOwn(RPC_ERROR_STATUS, code) ? RPC_ERROR_STATUS[code as keyof typeof RPC_ERROR_STATUS] : httpStatusFor(code);
+}
+
 function toResponse(e: unknown): Response {
+  if (e instanceof GitError && e.code.startsWith("rpc-")) return errorJson(e.toJSON());
   if (e instanceof GitError) {
-    const status = httpStatusFor(e.code);
+    const status = statusOf(e.code);
     if (status < 500) return new Response(`${e.message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...NO_CACHE } });
   }
   console.error("gateway: internal error", e);

@@ -2,22 +2,47 @@
  * RepoActor: one repository, one SQLite-backed Durable Object on the agents SDK. It owns the refs,
  * HEAD and the object index; packs live in R2. Methods are thin: check, call a plain function, reply.
  * Invariants:
- * - A repository exists once `meta.created` is set (by its first push); reads of a missing one
- *   answer `repo-not-found` and create nothing.
+ * - A repository exists once `meta.created` is set (by its first push or commit); reads of a missing
+ *   one answer `repo-not-found` and create nothing.
  * - Git replies are byte streams; errors found before streaming are `{ error }` replies.
+ * - Every typed RPC method (protocol/rpc/methods.ts) is one `@callable` method taking the wire
+ *   request: the same method serves the WebSocket, the DO stub and the gateway's JSON route.
+ * - Every ref move (push, commit, branch and tag calls) is published to subscribers after its
+ *   transaction, in `ref_log` order; clients never write the actor's state.
  */
-import { Agent } from "agents";
+import { Agent, callable, getCurrentAgent, type Connection } from "agents";
 import { GitError, ObjectReader, fromReadableStream, limitBytes, toReadableStream } from "../../engine/index.ts";
+import {
+  FetchPackInput, PushInput, rpcError,
+  type FetchPackRequest, type PushRequest, type PushResult, type RpcErrorBody, type RpcMethod, type RpcParsedInput, type RpcReply, type RpcRequest, type RpcResult,
+} from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
 import { R2PackReader } from "../r2/r2-pack-reader.ts";
 import { advertiseRefs } from "./advertise.ts";
 import { limitsFromEnv, type RepoLimits } from "./limits.ts";
-import { receivePack } from "./receive-pack.ts";
-import { RepoStore } from "./repo-store.ts";
-import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
 import type { PackContext } from "./pack-response.ts";
+import { receivePack, type ReceivePackContext } from "./receive-pack.ts";
+import { RepoStore } from "./repo-store.ts";
+import { createBranch, createTag, deleteBranch } from "./rpc/branches.ts";
+import { commit } from "./rpc/commit.ts";
+import type { RpcContext } from "./rpc/context.ts";
+import { diff } from "./rpc/diff.ts";
+import { dispatch, errorBody, parseInput } from "./rpc/dispatch.ts";
+import { fetchPack } from "./rpc/fetch-pack.ts";
+import { listTree, readBlob } from "./rpc/files.ts";
+import { grep } from "./rpc/grep.ts";
+import { log } from "./rpc/log.ts";
+import { push } from "./rpc/push.ts";
+import { eventsBySeq, trimRefLog } from "./rpc/ref-log.ts";
+import { listRefs, resolve } from "./rpc/refs.ts";
+import { deliver, subscribe, unsubscribe } from "./rpc/subscriptions.ts";
+import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
 
 export type GitReply = { ok: true; body: ReadableStream<Uint8Array> } | { ok: false; error: { code: string; message: string } };
+export type PushReply = { ok: true; result: PushResult } | { ok: false; error: RpcErrorBody };
+export type FetchPackReply = { ok: true; pack: ReadableStream<Uint8Array> } | { ok: false; error: RpcErrorBody };
+
+type Handler<M extends RpcMethod> = (ctx: RpcContext, input: RpcParsedInput<M>) => RpcResult<M> | Promise<RpcResult<M>>;
 
 export class RepoActor extends Agent<Env> {
   #store: RepoStore | undefined;
@@ -43,6 +68,43 @@ export class RepoActor extends Agent<Env> {
     return { store: this.store, objects: this.objects, packs: new R2PackReader(this.env.PACKS) };
   }
 
+  #receivePackContext(): ReceivePackContext {
+    return {
+      store: this.store,
+      objects: this.objects,
+      bucket: this.env.PACKS,
+      repoId: this.ctx.id.toString(),
+      limits: this.limits,
+      onRefUpdates: (updates) => {
+        trimRefLog(this.store);
+        this.#publish(updates.map((u) => u.seq));
+      },
+    };
+  }
+
+  #rpcContext(): RpcContext {
+    return {
+      store: this.store,
+      objects: this.objects,
+      bucket: this.env.PACKS,
+      repoId: this.ctx.id.toString(),
+      limits: this.limits,
+      mayCreate: this.env.AUTO_CREATE === "true",
+      publish: (seqs) => this.#publish(seqs),
+    };
+  }
+
+  #publish(seqs: readonly number[]): void {
+    deliver(this.getConnections(), eventsBySeq(this.store, seqs));
+  }
+
+  /** State is the server's alone: a client's state frame is refused. */
+  validateStateChange(_next: unknown, source: Connection | "server"): void {
+    if (source !== "server") throw new GitError("rpc-bad-input", "clients cannot write the repository's state");
+  }
+
+  // --- git smart HTTP -----------------------------------------------------
+
   /** `GET info/refs`. A missing repo advertises nothing to a pusher that may create it. */
   async gitInfoRefs(service: "git-upload-pack" | "git-receive-pack", v2: boolean, mayCreate: boolean): Promise<GitReply> {
     return reply(async () => {
@@ -63,24 +125,125 @@ export class RepoActor extends Agent<Env> {
 
   async gitReceivePack(body: ReadableStream<Uint8Array>, mayCreate: boolean): Promise<GitReply> {
     return reply(async () => {
-      if (!this.#exists()) {
-        if (!mayCreate) throw notFound();
-        this.store.setMeta("created", new Date().toISOString());
-      }
-      return receivePack(
-        {
-          store: this.store,
-          objects: this.objects,
-          bucket: this.env.PACKS,
-          repoId: this.ctx.id.toString(),
-          limits: this.limits,
-          onRefUpdates: () => undefined,
-        },
-        // The pack has its own limit; this bounds the commands in front of it too.
-        limitBytes(fromReadableStream(body), this.limits.maxPackBytes + (16 << 20), "the push"),
-      );
+      this.#createIfAllowed(mayCreate);
+      // The pack has its own limit; this bounds the commands in front of it too.
+      return receivePack(this.#receivePackContext(), limitBytes(fromReadableStream(body), this.limits.maxPackBytes + (16 << 20), "the push"));
     });
   }
+
+  #createIfAllowed(mayCreate: boolean) {
+    if (this.#exists()) return;
+    if (!mayCreate) throw notFound();
+    this.store.setMeta("created", new Date().toISOString());
+  }
+
+  // --- typed RPC (protocol/rpc/methods.ts): WebSocket, DO stub, gateway JSON ----
+
+  /** Every method but `commit` (which may create the repository) needs it to exist. */
+  #rpc<M extends RpcMethod>(method: M, request: RpcRequest, handler: Handler<M>): Promise<RpcReply> {
+    return dispatch(method, request, (input) => {
+      if (method !== "commit" && !this.#exists()) throw notFound();
+      return handler(this.#rpcContext(), input);
+    });
+  }
+
+  @callable()
+  refs(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("refs", request, listRefs);
+  }
+
+  @callable()
+  resolve(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("resolve", request, resolve);
+  }
+
+  @callable()
+  log(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("log", request, log);
+  }
+
+  @callable()
+  tree(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("tree", request, listTree);
+  }
+
+  @callable()
+  blob(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("blob", request, readBlob);
+  }
+
+  @callable()
+  diff(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("diff", request, diff);
+  }
+
+  @callable()
+  grep(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("grep", request, grep);
+  }
+
+  @callable()
+  commit(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("commit", request, commit);
+  }
+
+  @callable()
+  createBranch(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("createBranch", request, createBranch);
+  }
+
+  @callable()
+  deleteBranch(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("deleteBranch", request, deleteBranch);
+  }
+
+  @callable()
+  createTag(request: RpcRequest): Promise<RpcReply> {
+    return this.#rpc("createTag", request, createTag);
+  }
+
+  // --- live ref events (WebSocket only) -----------------------------------
+
+  @callable()
+  subscribe(request: RpcRequest): Promise<RpcReply> {
+    return dispatch("subscribe", request, (input) => subscribe(this.store, currentConnection(), input));
+  }
+
+  @callable()
+  unsubscribe(request: RpcRequest): Promise<RpcReply> {
+    return dispatch("unsubscribe", request, (input) => unsubscribe(currentConnection(), input));
+  }
+
+  // --- pack streams (DO stub only) ----------------------------------------
+
+  /** Typed receive-pack: ref commands plus a pack stream, through the same engine as `git push`. */
+  async push(input: PushRequest, pack: ReadableStream<Uint8Array>): Promise<PushReply> {
+    try {
+      this.#createIfAllowed(this.env.AUTO_CREATE === "true");
+      const parsed = parseInput(PushInput, input, "push");
+      const body = limitBytes(fromReadableStream(pack), this.limits.maxPackBytes, "the pushed pack");
+      return { ok: true, result: await push(this.#receivePackContext(), parsed, body) };
+    } catch (e) {
+      return { ok: false, error: errorBody(e, "push") };
+    }
+  }
+
+  /** The pack for these wants and haves, as raw pack bytes. */
+  async fetchPack(input: FetchPackRequest): Promise<FetchPackReply> {
+    try {
+      if (!this.#exists()) throw notFound();
+      const pack = await fetchPack(this.#rpcContext(), this.#packContext(), parseInput(FetchPackInput, input, "fetchPack"));
+      return { ok: true, pack: toReadableStream(pack) };
+    } catch (e) {
+      return { ok: false, error: errorBody(e, "fetchPack") };
+    }
+  }
+}
+
+function currentConnection(): Connection {
+  const { connection } = getCurrentAgent();
+  if (!connection) throw rpcError("rpc-bad-input", "subscriptions need the repository's WebSocket");
+  return connection;
 }
 
 function notFound() {

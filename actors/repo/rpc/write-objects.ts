@@ -1,0 +1,58 @@
+/**
+ * Stores new objects written server-side (by `commit`, `createTag`) as a small pack of whole
+ * objects in R2, and returns its index rows for the caller to write in the transaction that moves
+ * the ref.
+ * Invariants:
+ * - The pack is a valid git pack: header, whole-object entries (type+size header, zlib data), SHA-1
+ *   trailer over everything before it; so clones can copy its entries verbatim.
+ * - The pack row is `staging` until the caller's transaction makes it `live` (or `garbage`, if the
+ *   ref moved first), so a crash leaves nothing reachable and GC can find the R2 object.
+ * Spec: gitformat-pack(5), "pack-*.pack files have the following format".
+ */
+import { CODE_BY_OBJECT_TYPE, deflate, encodeEntryHeader, sha1, type IndexedEntry, type ObjectType, type Oid } from "../../../engine/index.ts";
+import { R2_LAYOUT } from "../../r2/layout.ts";
+import { R2PackUpload } from "../../r2/r2-pack-upload.ts";
+import type { RepoStore } from "../repo-store.ts";
+
+export interface NewObject {
+  oid: Oid;
+  type: ObjectType;
+  data: Uint8Array;
+}
+
+export interface WrittenPack {
+  packId: number;
+  entries: IndexedEntry[];
+  bytes: number;
+}
+
+export async function writeObjectsPack(ctx: { store: RepoStore; bucket: R2Bucket; repoId: string }, objects: readonly NewObject[]): Promise<WrittenPack> {
+  const key = R2_LAYOUT.pack(ctx.repoId, crypto.randomUUID());
+  const packId = ctx.store.addPack(key, "staging", Date.now());
+  const upload = new R2PackUpload(ctx.bucket, key, (uploadId) => ctx.store.setPackUpload(packId, uploadId));
+  const parts: Uint8Array[] = [];
+  const header = new Uint8Array(12);
+  header.set([0x50, 0x41, 0x43, 0x4b, 0, 0, 0, 2]); // "PACK", version 2
+  new DataView(header.buffer).setUint32(8, objects.length);
+  parts.push(header);
+  let offset = header.length;
+  const entries: IndexedEntry[] = [];
+  for (const o of objects) {
+    const code = CODE_BY_OBJECT_TYPE[o.type];
+    const head = encodeEntryHeader(code, o.data.length);
+    const body = deflate(o.data);
+    entries.push({ oid: o.oid, offset, headerLen: head.length, packedLen: head.length + body.length, entryType: code, type: o.type, size: o.data.length, depth: 0 });
+    parts.push(head, body);
+    offset += head.length + body.length;
+  }
+  parts.push(sha1(...parts));
+  try {
+    for (const p of parts) await upload.write(p);
+    await upload.complete();
+  } catch (e) {
+    await upload.abort();
+    ctx.store.setPackState(packId, "garbage", { reason: "upload-failed" });
+    throw e;
+  }
+  return { packId, entries, bytes: offset + 20 };
+}

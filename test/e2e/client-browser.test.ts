@@ -1,0 +1,94 @@
+/**
+ * The client library in a real browser: headless Chromium loads a page with the client bundled by
+ * esbuild, subscribes over WebSocket, calls RPCs, and sees a `git push` made from the outside.
+ * Invariants:
+ * - Nothing is mocked: the page talks to the shared `wrangler dev` across origins, as a web app would.
+ * Spec: the client's README example.
+ */
+import { createServer, type Server } from "node:http";
+import { resolve } from "node:path";
+import { build } from "esbuild";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { baseUrl, commitFile, git, revParse, tinyRepo, uniqueRepoUrl } from "./git.ts";
+
+const CHROMIUM_ARGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+];
+
+let browser: Browser;
+let pages: Server;
+let pageOrigin: string;
+
+beforeAll(async () => {
+  const bundle = await build({
+    entryPoints: [resolve(import.meta.dirname, "../browser/subscribe-page.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    write: false,
+  });
+  const js = bundle.outputFiles[0]!.text;
+  const html = `<!doctype html><meta charset="utf-8"><title>edgegit</title><script type="module" src="/page.js"></script>`;
+  pages = createServer((req, res) => {
+    const isJs = req.url === "/page.js";
+    res.writeHead(200, { "content-type": isJs ? "text/javascript" : "text/html" });
+    res.end(isJs ? js : html);
+  });
+  await new Promise<void>((ok) => pages.listen(0, "127.0.0.1", ok));
+  pageOrigin = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((ok) => pages?.close(ok));
+});
+
+it("a page subscribes, a git push happens, the page sees the event; RPCs work from the page", async () => {
+  const src = await tinyRepo(1);
+  const url = uniqueRepoUrl("client-browser");
+  await git(src, ["push", "-q", url, "main"]);
+  const [owner, repo] = new URL(url).pathname.slice(1).replace(/\.git$/, "").split("/");
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${pageOrigin}/?${new URLSearchParams({ server: baseUrl(), owner: owner!, repo: repo! })}`);
+  await page.waitForFunction(() => window.edgegitPage?.subscribed || window.edgegitPage?.error, undefined, { timeout: 30_000 });
+  expect(await page.evaluate(() => window.edgegitPage.error)).toBeNull();
+
+  const old = await revParse(src, "main");
+  const next = await commitFile(src, "from-outside.txt", "pushed while the page watches\n");
+  await git(src, ["push", "-q", url, "main"]);
+  await page.waitForFunction(() => window.edgegitPage.events.length >= 1, undefined, { timeout: 30_000 });
+  const events = await page.evaluate(() => window.edgegitPage.events);
+  expect(events).toHaveLength(1);
+  expect(events[0]).toMatchObject({ ref: "refs/heads/main", old, new: next, source: "git-push" });
+  expect(Number.isNaN(Date.parse(events[0]!.at))).toBe(false);
+
+  // RPCs from the page, bytes included: a commit made in the browser lands in git.
+  expect(await page.evaluate(() => window.edgegitPage.client.resolve({ rev: "main" }).then((r) => r.oid))).toBe(next);
+  const made = await page.evaluate(
+    (parent) =>
+      window.edgegitPage.client
+        .commit({
+          branch: "main",
+          expectedParent: parent,
+          message: "committed from a browser",
+          author: { name: "Browser User", email: "browser@example.com" },
+          changes: [{ path: "bytes.bin", content: new Uint8Array([0, 128, 255]) }],
+        })
+        .then((r) => r.commit),
+    next,
+  );
+  await page.waitForFunction(() => window.edgegitPage.events.length >= 2, undefined, { timeout: 30_000 });
+  expect((await page.evaluate(() => window.edgegitPage.events))[1]).toMatchObject({ new: made, source: "commit" });
+  await git(src, ["pull", "-q", "--ff-only", url, "main"]);
+  expect(new Uint8Array((await git(src, ["cat-file", "blob", "HEAD:bytes.bin"])).bytes)).toEqual(new Uint8Array([0, 128, 255]));
+  const typed = await page.evaluate(() => window.edgegitPage.client.resolve({ rev: "no-such-branch" }).then(() => null, (e: { code: string }) => e.code));
+  expect(typed).toBe("rev-not-found");
+  expect(errors).toEqual([]);
+  await page.close();
+});
