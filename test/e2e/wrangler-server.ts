@@ -47,7 +47,16 @@ export async function startWrangler(opts: StartOptions = {}): Promise<WranglerSe
       "--inspector-port", String(inspector), "--persist-to", persistDir, "--log-level", "warn", "--show-interactive-dev-session=false", ...vars],
     {
       cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true", NO_COLOR: "1" },
+      // Every wrangler on a machine shares one dev registry (~/.config/.wrangler/registry) by worker
+      // name, so two servers named "edgegit" can reach each other's Durable Objects: give each its own.
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        CI: "true",
+        NO_COLOR: "1",
+        WRANGLER_REGISTRY_PATH: mkdtempSync(join(tmpdir(), "edgegit-registry-")),
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     },
