@@ -33,6 +33,7 @@ export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Ar
       checkWants(ctx.store, req.wants);
       // v0 asks for relative depth with a capability, v2 with an argument.
       shallow = planFor(ctx, req.wants, common, { ...req, deepenRelative: caps.has("deepen-relative") });
+      if (req.filter !== undefined && !caps.has("filter")) throw new GitError("capability-not-advertised", "filtering capability not negotiated");
       filter = req.filter === undefined ? undefined : parseObjectFilter(req.filter);
     } catch (e) {
       if (e instanceof GitError) {
