@@ -21,12 +21,24 @@ export function toReadableStream(src: AsyncIterable<Uint8Array>): ReadableStream
   });
 }
 
-/** Reads with getReader(), because not every runtime can iterate a ReadableStream with for await. */
+export type StreamErrorCode = "body-unreadable";
+
+/**
+ * Reads with getReader(), because not every runtime can iterate a ReadableStream with for await.
+ * A failed read (a client that hung up, a body that is not the gzip it claims to be) becomes a
+ * `body-unreadable` GitError: the sender's fault, not ours.
+ */
 export async function* fromReadableStream(rs: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = rs.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        throw new GitError("body-unreadable", "the request body could not be read (cut off, or not the encoding it claims)", { cause: e });
+      }
+      const { done, value } = chunk;
       if (done) return;
       if (value.length) yield value;
     }

@@ -35,6 +35,7 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "unsupported-service": 403,
   "capability-not-advertised": 400,
   "not-our-ref": 400,
+  "body-unreadable": 400,
   "unauthorized": 401,
   "forbidden": 403,
   "writes-disabled": 403,

@@ -11,7 +11,7 @@
  */
 import {
   ByteReader, GitError, PackIndexer, ZERO_OID, decodeCommit, decodeTag, referencedIds, scanPack, validateTree, decodeTree,
-  utf8, concatBytes, writePack, type IndexedEntry, type Oid, type ObjectReader, type ScannedTrailer,
+  utf8, concatBytes, writePack, type IndexedEntry, type ObjectType, type Oid, type ObjectReader, type ScannedTrailer,
 } from "../../engine/index.ts";
 import { checkRefName, parseReceivePackRequest, receivePackCapabilities, unadvertisedCapability, sideBand, writeReportStatus, PKT_FLUSH, type RefStatus, type ReceivePackRequest } from "../../protocol/index.ts";
 import { R2_LAYOUT } from "../r2/layout.ts";
@@ -37,6 +37,8 @@ export async function receivePack(ctx: ReceivePackContext, body: AsyncIterable<U
   const req = await parseReceivePackRequest(reader);
   const unknown = unadvertisedCapability(req.capabilities, receivePackCapabilities());
   if (unknown) throw new GitError("capability-not-advertised", `capability ${JSON.stringify(unknown.slice(0, 40))} was not advertised`);
+  if (req.commands.length === 0 && (await reader.fill(1)))
+    throw new GitError("receive-pack-request-malformed", "data after an empty command list");
   return respond(ctx, reader, req);
 }
 
@@ -85,7 +87,8 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
   const upload = new R2PackUpload(ctx.bucket, key, (uploadId) => store.setPackUpload(packId, uploadId));
   const commits: CommitRow[] = [];
   const tags: Ingested["tags"] = [];
-  const referenced = new Set<Oid>();
+  /** Every id a new object names, with the type the naming object says it has. */
+  const referenced = new Map<Oid, ObjectType | "unknown">();
   const indexer = new PackIndexer(
     {
       readExisting: (oid) => ctx.objects.read(oid),
@@ -105,7 +108,12 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
           const reason = validateTree(decodeTree(data));
           if (reason) throw new GitError("object-invalid", `tree ${entry.oid}: ${reason}`);
         }
-        for (const r of referencedIds(entry.type, data)) referenced.add(r.oid);
+        for (const r of referencedIds(entry.type, data)) {
+          const claimed = referenced.get(r.oid);
+          if (claimed !== undefined && claimed !== r.type && claimed !== "unknown" && r.type !== "unknown")
+            throw new GitError("object-invalid", `${r.oid} is named as both a ${claimed} and a ${r.type}`);
+          referenced.set(r.oid, r.type);
+        }
       },
     },
     { maxDeltaDepth: limits.maxDeltaDepth, maxObjectSize: limits.maxObjectBytes },
@@ -160,15 +168,22 @@ async function storeCompletion(ctx: ReceivePackContext, thinPackId: number, base
   ctx.store.setPackState(id, "staging", { bytes: upload.bytes, objects: locations.length });
 }
 
-/** Every id a new object names, and every new ref tip, exists in the pack or the repository. */
-function checkConnectivity(store: RepoStore, entries: readonly IndexedEntry[], referenced: Set<Oid>, req: ReceivePackRequest) {
-  const inPack = new Set(entries.map((e) => e.oid));
-  for (const c of req.commands) if (c.newOid !== ZERO_OID) referenced.add(c.newOid);
-  const outside = [...referenced].filter((o) => !inPack.has(o));
-  const have = store.existing(outside);
-  const missing = outside.filter((o) => !have.has(o));
+/**
+ * Every id a new object names, and every new ref tip, exists in the pack or the repository, with
+ * the type its referrer claims (a commit's tree is a tree, a tree entry's mode matches its object).
+ */
+function checkConnectivity(store: RepoStore, entries: readonly IndexedEntry[], referenced: Map<Oid, ObjectType | "unknown">, req: ReceivePackRequest) {
+  const typeInPack = new Map(entries.map((e) => [e.oid, e.type]));
+  for (const c of req.commands) if (c.newOid !== ZERO_OID && !referenced.has(c.newOid)) referenced.set(c.newOid, "unknown");
+  const outside = [...referenced.keys()].filter((o) => !typeInPack.has(o));
+  const located = store.locateSync(outside);
+  const missing = outside.filter((o) => !located.has(o));
   if (missing.length)
     throw new GitError("missing-objects", `missing necessary objects: ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ` and ${missing.length - 3} more` : ""}`);
+  for (const [oid, claimed] of referenced) {
+    const actual = typeInPack.get(oid) ?? located.get(oid)!.type;
+    if (claimed !== "unknown" && claimed !== actual) throw new GitError("object-invalid", `${oid} is a ${actual} but is named as a ${claimed}`);
+  }
 }
 
 /** One transaction: index rows, pack state and every ref's compare-and-swap. */
