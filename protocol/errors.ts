@@ -40,6 +40,7 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "forbidden": 403,
   "writes-disabled": 403,
   "bad-token-request": 400,
+  "bad-settings": 400,
   "filter-unsupported": 400,
   // engine codes: bad objects, packs and deltas sent by a client
   "object-malformed": 400,

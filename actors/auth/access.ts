@@ -21,12 +21,22 @@ export type Visibility = "public" | "private";
 const BOOTSTRAP: Principal = { tokenId: "admin-secret", scopes: ["admin"], repos: [] };
 
 export async function authenticate(request: Request, env: Env): Promise<Caller> {
-  const token = presentedToken(request);
+  return authenticateToken(presentedToken(request), env);
+}
+
+/** The caller a bare token speaks for (undefined: no token given; "": an unreadable credential). */
+export async function authenticateToken(token: string | undefined, env: Env): Promise<Caller> {
   if (token === undefined) return { kind: "anonymous" };
   if (!token) return { kind: "bad-token" };
   if (env.ADMIN_TOKEN && sameHash(hashToken(token), hashToken(env.ADMIN_TOKEN))) return { kind: "token", principal: BOOTSTRAP };
   const principal = await env.TokenStore.get(env.TokenStore.idFromName("tokens")).verify(token);
   return principal ? { kind: "token", principal } : { kind: "bad-token" };
+}
+
+/** True when the token alone settles it, with no need to know the repo's visibility. */
+export function grantedByToken(env: Env, caller: Caller, need: Scope, repo: string): boolean {
+  if (caller.kind !== "token" || !allows(caller.principal, need, repo)) return false;
+  return need === "read" || !!env.ADMIN_TOKEN;
 }
 
 /** Throws the right GitError unless `caller` may do `need` on `repo`; returns normally if allowed. */

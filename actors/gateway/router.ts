@@ -6,8 +6,9 @@
  * Invariants:
  * - Errors become responses once, in `toResponse`; handlers throw `GitError`s.
  * - A repo is addressed only by its validated `owner/name`.
- * - A token (`Authorization: Bearer`, or `?token=` on the WebSocket) is passed on with every call;
- *   nothing checks it yet.
+ * - Every route names the scope it needs, and `guard` checks it before the actor does any work:
+ *   401 (with a Basic challenge) for a missing or bad credential, 403 for a token without the
+ *   scope, 404 for a private repo the caller may not read.
  * Spec: gitprotocol-http(5); RFC 6455 (the upgrade is the actor's, through the agents SDK).
  */
 import { getAgentByName } from "agents";
@@ -15,7 +16,10 @@ import { GitError, ZERO_OID, concatBytes, fromReadableStream, isOid, limitBytes,
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
 import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcMethod, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
-import type { GitReply } from "../repo/repo-actor.ts";
+import { TOKEN_ID_HEADER, type GitReply } from "../repo/repo-actor.ts";
+import { authenticate, authenticateToken, authorize, grantedByToken, type Caller } from "../auth/access.ts";
+import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
+import type { Scope } from "../auth/tokens.ts";
 
 interface RouteContext {
   request: Request;
@@ -23,6 +27,7 @@ interface RouteContext {
   url: URL;
   owner: string;
   repo: string;
+  caller: Caller;
 }
 
 interface Route {
@@ -46,12 +51,19 @@ const ROUTES: readonly Route[] = [
   { method: "POST", suffix: "/rpc/push", handle: pushPack },
   { method: "POST", suffix: "/rpc/fetchPack", handle: fetchPackRoute },
   { method: "POST", suffix: /^\/rpc\/([A-Za-z]{1,40})$/, handle: (c, m) => rpc(c, m![1]!) },
+  { method: "POST", suffix: "/settings", handle: settings },
 ];
 
+/** RPC methods that change the repository; every other method only reads. */
+const WRITE_RPC: ReadonlySet<string> = new Set(["commit", "createBranch", "deleteBranch", "createTag"]);
+
 export async function handle(request: Request, env: Env, _ctx: ExecutionContext): Promise<Response> {
+  // RPC callers read errors as JSON ({ error: { code, message } }); git and curl read text.
+  let json = false;
   try {
     const url = new URL(request.url);
     if (url.pathname === "/healthz") return new Response("ok\n");
+    if (isAdminPath(url.pathname)) return await handleAdmin(request, env, url);
     const m = /^\/([^/]*)\/([^/]*?)(\/.*)$/.exec(url.pathname);
     if (!m) throw new GitError("not-found", "not found");
     const suffix = m[3]!;
@@ -59,9 +71,11 @@ export async function handle(request: Request, env: Env, _ctx: ExecutionContext)
     if (!route) throw new GitError("not-found", "not found");
     const { owner, repo } = parseRepoPath(decodeSegment(m[1]!), decodeSegment(m[2]!));
     if (request.method !== route.method) throw new GitError("method-not-allowed", `${suffix} needs ${route.method}`);
-    return await route.handle({ request, env, url, owner, repo }, typeof route.suffix === "string" ? null : route.suffix.exec(suffix));
+    json = suffix.startsWith("/rpc/") || suffix === "/settings";
+    const caller = await callerOf(request, env, url, suffix);
+    return await route.handle({ request, env, url, owner, repo, caller }, typeof route.suffix === "string" ? null : route.suffix.exec(suffix));
   } catch (e) {
-    return toResponse(e);
+    return json && e instanceof GitError ? errorJson(e.toJSON()) : toResponse(e);
   }
 }
 
@@ -77,6 +91,23 @@ function actor(c: RouteContext) {
   return getAgentByName(c.env.RepoActor, `${c.owner}/${c.repo}`);
 }
 
+/** The WebSocket may carry its token as `?token=` (browsers cannot set headers on a socket). */
+function callerOf(request: Request, env: Env, url: URL, suffix: string): Promise<Caller> {
+  const query = suffix === "/ws" ? url.searchParams.get("token") : null;
+  return query !== null && !request.headers.has("authorization") ? authenticateToken(query, env) : authenticate(request, env);
+}
+
+/**
+ * Checks that the caller may do `need` on this repo. The repo's visibility is asked for only when
+ * the token alone does not settle it (an anonymous read of a public repo, say).
+ */
+async function guard(c: RouteContext, need: Scope): Promise<void> {
+  const name = `${c.owner}/${c.repo}`;
+  if (grantedByToken(c.env, c.caller, need, name)) return;
+  const { visibility } = await (await actor(c)).access();
+  authorize(c.env, c.caller, need, name, visibility);
+}
+
 function wantsV2(request: Request): boolean {
   return (request.headers.get("git-protocol") ?? "").split(":").includes("version=2");
 }
@@ -85,6 +116,7 @@ async function infoRefs(c: RouteContext): Promise<Response> {
   const svc = c.url.searchParams.get("service");
   if (svc !== "git-upload-pack" && svc !== "git-receive-pack")
     throw new GitError("unsupported-service", "only smart HTTP is served: ask for ?service=git-upload-pack or git-receive-pack");
+  await guard(c, svc === "git-receive-pack" ? "write" : "read");
   const stub = await actor(c);
   const reply = await stub.gitInfoRefs(svc, wantsV2(c.request), c.env.AUTO_CREATE === "true");
   return gitResponse(reply, `application/x-${svc}-advertisement`);
@@ -93,6 +125,7 @@ async function infoRefs(c: RouteContext): Promise<Response> {
 async function service(c: RouteContext, svc: "git-upload-pack" | "git-receive-pack"): Promise<Response> {
   const type = c.request.headers.get("content-type");
   if (type !== `application/x-${svc}-request`) throw new GitError("unsupported-media-type", `expected Content-Type application/x-${svc}-request`);
+  await guard(c, svc === "git-receive-pack" ? "write" : "read");
   const body = requestBody(c.request);
   const stub = await actor(c);
   const reply = svc === "git-upload-pack" ? await stub.gitUploadPack(body, wantsV2(c.request)) : await stub.gitReceivePack(body, c.env.AUTO_CREATE === "true");
@@ -115,7 +148,12 @@ function gitResponse(reply: GitReply, contentType: string): Response {
 /** The actor's own WebSocket (agents SDK): RPC calls and ref subscriptions. */
 async function socket(c: RouteContext): Promise<Response> {
   if (c.request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw rpcError("upgrade-required", "this is a WebSocket endpoint");
-  return (await actor(c)).fetch(c.request);
+  await guard(c, "read");
+  // The actor learns which token opened the socket (its id, never the token) to end it on revocation.
+  const headers = new Headers(c.request.headers);
+  headers.delete(TOKEN_ID_HEADER);
+  if (c.caller.kind === "token") headers.set(TOKEN_ID_HEADER, c.caller.principal.tokenId);
+  return (await actor(c)).fetch(new Request(c.request, { headers }));
 }
 
 /**
@@ -125,6 +163,7 @@ async function socket(c: RouteContext): Promise<Response> {
  */
 async function rpc(c: RouteContext, method: string): Promise<Response> {
   if (!isRpcMethod(method)) throw rpcError("rpc-unknown-method", `no RPC method ${JSON.stringify(method)}`);
+  await guard(c, WRITE_RPC.has(method) ? "write" : "read");
   const text = await readText(c.request, MAX_RPC_BODY);
   let body: unknown;
   try {
@@ -152,6 +191,7 @@ async function pushPack(c: RouteContext): Promise<Response> {
     const id = (o: Oid) => (o === ZERO_OID ? null : o);
     return { ref: ref.join(":"), old: id(old), new: id(next) };
   });
+  await guard(c, "write");
   const stub = await actor(c);
   const reply = await stub.push({ commands, atomic: c.url.searchParams.get("atomic") === "1" }, requestBody(c.request));
   if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
@@ -160,6 +200,7 @@ async function pushPack(c: RouteContext): Promise<Response> {
 
 /** `POST /rpc/fetchPack` with `{ wants, haves?, ofsDelta?, thinPack? }`: answers the raw pack. */
 async function fetchPackRoute(c: RouteContext): Promise<Response> {
+  await guard(c, "read");
   let input: unknown;
   try {
     input = JSON.parse(await readText(c.request, 1 << 20));
@@ -171,6 +212,19 @@ async function fetchPackRoute(c: RouteContext): Promise<Response> {
   const reply = await stub.fetchPack(input as Parameters<typeof stub.fetchPack>[0]);
   if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
   return new Response(reply.pack, { headers: { "content-type": "application/x-git-packfile", ...NO_CACHE } });
+}
+
+/** `POST /settings` with `{ visibility: "public" | "private" }`: needs admin on this repo. */
+async function settings(c: RouteContext): Promise<Response> {
+  await guard(c, "admin");
+  let body: { visibility?: unknown };
+  try {
+    body = JSON.parse(await readText(c.request, 1 << 16));
+  } catch {
+    throw new GitError("bad-settings", "the body must be JSON: {\"visibility\": \"public\" | \"private\"}");
+  }
+  if (body.visibility !== "public" && body.visibility !== "private") throw new GitError("bad-settings", "visibility is \"public\" or \"private\"");
+  return Response.json(await (await actor(c)).setVisibility(body.visibility), { headers: NO_CACHE });
 }
 
 function tokenOf(c: RouteContext): { token?: string } {
@@ -185,7 +239,9 @@ async function readText(request: Request, max: number): Promise<string> {
 }
 
 function errorJson(error: RpcErrorBody): Response {
-  return Response.json({ error }, { status: statusOf(error.code), headers: NO_CACHE });
+  const status = statusOf(error.code);
+  const challenge: Record<string, string> = status === 401 ? { "www-authenticate": 'Basic realm="edgegit"' } : {};
+  return Response.json({ error }, { status, headers: { ...challenge, ...NO_CACHE } });
 }
 
 function statusOf(code: string): number {
@@ -196,7 +252,9 @@ function toResponse(e: unknown): Response {
   if (e instanceof GitError && e.code.startsWith("rpc-")) return errorJson(e.toJSON());
   if (e instanceof GitError) {
     const status = statusOf(e.code);
-    if (status < 500) return new Response(`${e.message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...NO_CACHE } });
+    // A 401 challenges for Basic credentials, so git asks its credential helper.
+    const challenge: Record<string, string> = status === 401 ? { "www-authenticate": 'Basic realm="edgegit"' } : {};
+    if (status < 500) return new Response(`${e.message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...challenge, ...NO_CACHE } });
   }
   console.error("gateway: internal error", e);
   return new Response("internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });

@@ -10,7 +10,7 @@
  * - Every ref move (push, commit, branch and tag calls) is published to subscribers after its
  *   transaction, in `ref_log` order; clients never write the actor's state.
  */
-import { Agent, callable, getCurrentAgent, type Connection } from "agents";
+import { Agent, callable, getCurrentAgent, type Connection, type ConnectionContext } from "agents";
 import { GitError, ObjectReader, fromReadableStream, limitBytes, toReadableStream } from "../../engine/index.ts";
 import {
   FetchPackInput, PushInput, rpcError,
@@ -35,8 +35,14 @@ import { log } from "./rpc/log.ts";
 import { push } from "./rpc/push.ts";
 import { eventsBySeq, trimRefLog } from "./rpc/ref-log.ts";
 import { listRefs, resolve } from "./rpc/refs.ts";
-import { deliver, subscribe, unsubscribe } from "./rpc/subscriptions.ts";
+import { deliver, rememberToken, subscribe, tokenOfConnection, unsubscribe } from "./rpc/subscriptions.ts";
+import { authenticateToken, authorize, type Visibility } from "../auth/access.ts";
 import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
+
+/** Set by the gateway on a WebSocket upgrade: the id of the token it verified (never the token). */
+export const TOKEN_ID_HEADER = "x-edgegit-token-id";
+const TOKEN_RECHECK_SECONDS = 5;
+const WRITE_METHODS: ReadonlySet<string> = new Set(["commit", "createBranch", "deleteBranch", "createTag"]);
 
 export type GitReply = { ok: true; body: ReadableStream<Uint8Array> } | { ok: false; error: { code: string; message: string } };
 export type PushReply = { ok: true; result: PushResult } | { ok: false; error: RpcErrorBody };
@@ -135,12 +141,70 @@ export class RepoActor extends Agent<Env> {
     if (this.#exists()) return;
     if (!mayCreate) throw notFound();
     this.store.setMeta("created", new Date().toISOString());
+    this.store.setMeta("visibility", this.env.DEFAULT_VISIBILITY === "private" ? "private" : "public");
+  }
+
+  // --- access ---------------------------------------------------------------
+
+  /** Whether the repo exists and who may read it; the gateway asks when a token alone can't settle it. */
+  async access(): Promise<{ exists: boolean; visibility: Visibility }> {
+    return { exists: this.#exists(), visibility: this.#visibility() };
+  }
+
+  #visibility(): Visibility {
+    const v = this.store.getMeta("visibility") ?? this.env.DEFAULT_VISIBILITY;
+    return v === "private" ? "private" : "public";
+  }
+
+  /** Changes visibility; the gateway has checked the caller's admin scope on this repo. */
+  async setVisibility(visibility: Visibility): Promise<{ visibility: Visibility }> {
+    if (!this.#exists()) throw notFound();
+    this.store.setMeta("visibility", visibility);
+    return { visibility };
+  }
+
+  /**
+   * Socket calls reach the actor without the gateway: a write there is checked here, against the
+   * token the call carries.
+   */
+  async #checkSocketWrite(token: string | undefined): Promise<void> {
+    const { connection } = getCurrentAgent();
+    if (!connection) return; // DO stub calls come from the gateway, which has checked
+    authorize(this.env, await authenticateToken(token, this.env), "write", this.name, this.#visibility());
+  }
+
+  /** The gateway forwards a verified token's id with the upgrade; a revocation then ends the socket. */
+  async onConnect(connection: Connection, ctx: ConnectionContext): Promise<void> {
+    const tokenId = ctx.request.headers.get(TOKEN_ID_HEADER);
+    if (!tokenId) return;
+    rememberToken(connection, tokenId);
+    await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
+  }
+
+  /** Closes sockets whose token was revoked or expired; stops once no socket carries a token. */
+  async recheckTokens(): Promise<void> {
+    const store = this.env.TokenStore.get(this.env.TokenStore.idFromName("tokens"));
+    let open = 0;
+    for (const conn of this.getConnections()) {
+      const tokenId = tokenOfConnection(conn);
+      if (!tokenId) continue;
+      if (await store.isLive(tokenId)) open++;
+      else conn.close(4001, "token revoked or expired");
+    }
+    if (open === 0) for (const s of this.getSchedules({ type: "interval" })) if (s.callback === "recheckTokens") await this.cancelSchedule(s.id);
   }
 
   // --- typed RPC (protocol/rpc/methods.ts): WebSocket, DO stub, gateway JSON ----
 
   /** Every method but `commit` (which may create the repository) needs it to exist. */
-  #rpc<M extends RpcMethod>(method: M, request: RpcRequest, handler: Handler<M>): Promise<RpcReply> {
+  async #rpc<M extends RpcMethod>(method: M, request: RpcRequest, handler: Handler<M>): Promise<RpcReply> {
+    if (WRITE_METHODS.has(method)) {
+      try {
+        await this.#checkSocketWrite(request?.token);
+      } catch (e) {
+        return { ok: false, error: errorBody(e, method) };
+      }
+    }
     return dispatch(method, request, (input) => {
       if (method !== "commit" && !this.#exists()) throw notFound();
       return handler(this.#rpcContext(), input);

@@ -23,11 +23,26 @@ interface Subscription {
 
 interface SubscriberState {
   subs: Subscription[];
+  /** The token that opened the connection, re-checked while it stays open (auth). */
+  tokenId?: string;
+}
+
+function stateOf(conn: Connection): Partial<SubscriberState> {
+  return (conn.state as SubscriberState | null | undefined) ?? {};
 }
 
 function subsOf(conn: Connection): Subscription[] {
-  const state = conn.state as SubscriberState | null | undefined;
-  return Array.isArray(state?.subs) ? state.subs : [];
+  const subs = stateOf(conn).subs;
+  return Array.isArray(subs) ? subs : [];
+}
+
+/** Remembers which token opened a connection, so a revocation can end it. */
+export function rememberToken(conn: Connection, tokenId: string): void {
+  conn.setState({ ...stateOf(conn), subs: subsOf(conn), tokenId } satisfies SubscriberState);
+}
+
+export function tokenOfConnection(conn: Connection): string | undefined {
+  return stateOf(conn).tokenId;
 }
 
 function frame(sub: string, event: RefEvent): string {
@@ -50,14 +65,14 @@ export function subscribe(store: RepoStore, conn: Connection, input: RpcParsedIn
         replayed++;
       }
   }
-  conn.setState({ subs: [...others, { id: input.id, prefix: input.prefix }] } satisfies SubscriberState);
+  conn.setState({ ...stateOf(conn), subs: [...others, { id: input.id, prefix: input.prefix }] } satisfies SubscriberState);
   return { seq: latest, replayed, gap };
 }
 
 export function unsubscribe(conn: Connection, input: RpcParsedInput<"unsubscribe">): RpcResult<"unsubscribe"> {
   const subs = subsOf(conn);
   const rest = subs.filter((s) => s.id !== input.id);
-  conn.setState({ subs: rest } satisfies SubscriberState);
+  conn.setState({ ...stateOf(conn), subs: rest } satisfies SubscriberState);
   return { removed: rest.length !== subs.length };
 }
 
