@@ -244,6 +244,7 @@ function insertGraph(store: RepoStore, ingested: Ingested) {
   const pending = new Map(ingested.commits.map((c) => [c.oid, c]));
   const known = store.generations([...new Set(ingested.commits.flatMap((c) => c.parents))].filter((p) => !pending.has(p)));
   const gen = new Map<Oid, number>(known);
+  const rows: { row: CommitRow; generation: number }[] = [];
   for (const start of ingested.commits) {
     const stack: CommitRow[] = [start];
     while (stack.length) {
@@ -259,9 +260,10 @@ function insertGraph(store: RepoStore, ingested: Ingested) {
       }
       const g = 1 + Math.max(0, ...c.parents.map((p) => gen.get(p) ?? 0));
       gen.set(c.oid, g);
-      store.insertCommit(c, g);
+      rows.push({ row: c, generation: g });
       stack.pop();
     }
   }
+  store.insertCommits(rows);
   for (const t of ingested.tags) store.insertTag(t.oid, t.target, t.targetType);
 }

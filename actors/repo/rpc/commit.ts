@@ -59,7 +59,7 @@ export async function commit(ctx: RpcContext, input: RpcParsedInput<"commit">): 
         store.insertObjects(pack.packId, pack.entries);
         store.setPackState(pack.packId, "live", { bytes: pack.bytes, objects: pack.entries.length });
       }
-      store.insertCommit({ oid, tree, parents, time: committer.timestamp }, generation);
+      store.insertCommits([{ row: { oid, tree, parents, time: committer.timestamp }, generation }]);
       return s;
     });
   } catch (e) {
