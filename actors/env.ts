@@ -18,4 +18,6 @@ export interface Env {
   MAX_PACK_OBJECTS?: string;
   MAX_OBJECT_BYTES?: string;
   MAX_DELTA_DEPTH?: string;
+  MAX_INFLATED_BYTES?: string;
+  MAX_NEGOTIATION_BYTES?: string;
 }

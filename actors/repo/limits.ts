@@ -7,6 +7,8 @@ export interface RepoLimits {
   maxPackBytes: number;
   maxObjects: number;
   maxObjectBytes: number;
+  /** Inflated bytes of all objects of one pushed pack together. */
+  maxInflatedBytes: number;
   maxDeltaDepth: number;
   /** Bytes of one upload-pack request body (wants, haves, options), after gzip decoding. */
   maxNegotiationBytes: number;
@@ -16,6 +18,7 @@ export const DEFAULT_LIMITS: RepoLimits = {
   maxPackBytes: 2 * 1024 ** 3,
   maxObjects: 2_000_000,
   maxObjectBytes: 100 * 1024 ** 2,
+  maxInflatedBytes: 16 * 1024 ** 3,
   maxDeltaDepth: 1000,
   maxNegotiationBytes: 16 * 1024 ** 2,
 };
@@ -29,6 +32,7 @@ export function limitsFromEnv(vars: Record<string, unknown>): RepoLimits {
     maxPackBytes: num("MAX_PACK_BYTES", DEFAULT_LIMITS.maxPackBytes),
     maxObjects: num("MAX_PACK_OBJECTS", DEFAULT_LIMITS.maxObjects),
     maxObjectBytes: num("MAX_OBJECT_BYTES", DEFAULT_LIMITS.maxObjectBytes),
+    maxInflatedBytes: num("MAX_INFLATED_BYTES", DEFAULT_LIMITS.maxInflatedBytes),
     maxDeltaDepth: num("MAX_DELTA_DEPTH", DEFAULT_LIMITS.maxDeltaDepth),
     maxNegotiationBytes: num("MAX_NEGOTIATION_BYTES", DEFAULT_LIMITS.maxNegotiationBytes),
   };

@@ -123,6 +123,7 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
     const scan = scanPack(reader, {
       maxObjects: limits.maxObjects,
       maxObjectSize: limits.maxObjectBytes,
+      maxInflatedBytes: limits.maxInflatedBytes,
       onBytes: async (b) => {
         if (upload.bytes + b.length > limits.maxPackBytes)
           throw new GitError("pack-too-large", `pack exceeds the limit of ${limits.maxPackBytes} bytes`);

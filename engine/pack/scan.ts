@@ -39,6 +39,8 @@ export interface ScanOptions {
   maxObjects?: number;
   /** Largest inflated size of any one entry. */
   maxObjectSize?: number;
+  /** Largest inflated size of all entries together (a pack of many near-limit objects). */
+  maxInflatedBytes?: number;
   /** Receives every consumed byte in order (a view: copy it to keep it). */
   onBytes?: (bytes: Uint8Array) => void | Promise<void>;
 }
@@ -68,6 +70,7 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
     throw new GitError("pack-too-many-objects", `pack has ${count} objects; the limit is ${opts.maxObjects}`, { data: { count, limit: opts.maxObjects } });
   await take(12);
 
+  let inflatedTotal = 0;
   for (let i = 0; i < count; i++) {
     const offset = pos;
     // An entry takes at least one byte and the trailer 20 more: a count that lies high must end
@@ -80,6 +83,9 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
       throw new GitError("object-too-large", `object at offset ${offset} is ${h.size} bytes; the limit is ${opts.maxObjectSize}`, {
         data: { size: h.size, limit: opts.maxObjectSize },
       });
+    inflatedTotal += h.size;
+    if (opts.maxInflatedBytes !== undefined && inflatedTotal > opts.maxInflatedBytes)
+      throw new GitError("pack-too-large", `pack inflates past the limit of ${opts.maxInflatedBytes} bytes`, { data: { limit: opts.maxInflatedBytes } });
     await take(h.headerLen);
     const inflated = await inflateFromReader(r, h.size, i, count);
     await take(inflated.consumed);

@@ -211,4 +211,12 @@ describe("scanPack limits", () => {
     expect(err.data).toEqual({ size: largest, limit: largest - 1 });
     expect((await scanAll(bytes, 4096, { maxObjectSize: largest })).entries.length).toBe(rows.length);
   });
+
+  it("refuses a pack whose entries inflate past maxInflatedBytes in total", async () => {
+    const { bytes, rows } = packs.repacked!;
+    const total = rows.reduce((n, r) => n + r.size, 0);
+    const err = await scanError(bytes, { maxInflatedBytes: total - 1 });
+    expect(err.code).toBe("pack-too-large");
+    expect((await scanAll(bytes, 4096, { maxInflatedBytes: total })).entries.length).toBe(rows.length);
+  });
 });
