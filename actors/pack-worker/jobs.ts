@@ -9,6 +9,7 @@
  */
 import type { PackReader } from "../../engine/index.ts";
 import { resolveWholeEntries } from "./whole-entries.ts";
+import { runGrepJob } from "./grep-job.ts";
 
 export interface JobContext {
   packs: PackReader;
@@ -22,6 +23,7 @@ export type JobHandler<B extends JobBatch> = (ctx: JobContext, batch: B) => Asyn
 
 export const JOBS = {
   "whole-entries": resolveWholeEntries,
+  grep: runGrepJob,
 } as const;
 
 export type JobKind = keyof typeof JOBS;
@@ -33,6 +35,7 @@ export function isJobKind(kind: string): kind is JobKind {
 
 /** Runs one batch of `kind` with `ctx`. */
 export function runJob<K extends JobKind>(ctx: JobContext, kind: K, batch: JobInput<K>): AsyncIterable<Uint8Array> {
-  const handler: JobHandler<JobInput<K>> = JOBS[kind];
+  // Each kind's handler takes its own batch type; the kind ties them together.
+  const handler = JOBS[kind] as unknown as JobHandler<JobInput<K>>;
   return handler(ctx, batch);
 }

@@ -97,6 +97,7 @@ export class RepoActor extends Agent<Env> {
       limits: this.limits,
       mayCreate: this.env.AUTO_CREATE === "true",
       publish: (seqs) => this.#publish(seqs),
+      packs: new R2PackReader(this.env.PACKS),
     };
   }
 
