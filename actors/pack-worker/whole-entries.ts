@@ -7,9 +7,9 @@
  * - A batch's context holds every base its items' chains need; a chain that leaves it is an error.
  * - Planning is lazy: one batch's chains are looked up at a time, so memory follows the batch.
  */
-import { ByteLru, GitError, ObjectReader, concatBytes, encodeWholeEntry, type ObjectIndex, type ObjectLocation, type Oid } from "../../engine/index.ts";
+import { ByteLru, GitError, concatBytes, encodeWholeEntry, type ObjectIndex, type ObjectLocation, type Oid } from "../../engine/index.ts";
+import { batchObjectReader } from "./batch-objects.ts";
 import type { JobContext } from "./jobs.ts";
-import { WindowReader } from "./window-reader.ts";
 
 export interface WholeEntriesBatch {
   items: ObjectLocation[];
@@ -25,20 +25,7 @@ export interface WholeEntriesLimits {
 }
 
 export async function* resolveWholeEntries(ctx: JobContext, batch: WholeEntriesBatch): AsyncGenerator<Uint8Array> {
-  const known = new Map<Oid, ObjectLocation>();
-  for (const l of batch.context) known.set(l.oid, l);
-  for (const l of batch.items) known.set(l.oid, l);
-  const index: ObjectIndex = {
-    async locate(oids) {
-      const out = new Map<Oid, ObjectLocation>();
-      for (const o of oids) {
-        const l = known.get(o);
-        if (l) out.set(o, l);
-      }
-      return out;
-    },
-  };
-  const objects = new ObjectReader(index, new WindowReader(ctx.packs, [...known.values()]), 16 << 20);
+  const objects = batchObjectReader(ctx, [...batch.context, ...batch.items]);
   for (const item of batch.items) yield concatBytes(encodeWholeEntry(await objects.readAt(item)));
 }
 

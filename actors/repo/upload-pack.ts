@@ -27,21 +27,13 @@ export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Ar
     const caps = req.capabilities;
     const multiAck = caps.has("multi_ack_detailed") ? 2 : caps.has("multi_ack") ? 1 : 0;
     const common = commonHaves(ctx, req.haves);
-    let shallow: ShallowPlan | undefined;
-    let filter: ObjectFilter | undefined;
-    try {
-      checkWants(ctx.store, req.wants);
-      // v0 asks for relative depth with a capability, v2 with an argument.
-      shallow = planFor(ctx, req.wants, common, { ...req, deepenRelative: caps.has("deepen-relative") });
-      if (req.filter !== undefined && !caps.has("filter")) throw new GitError("capability-not-advertised", "filtering capability not negotiated");
-      filter = req.filter === undefined ? undefined : parseObjectFilter(req.filter);
-    } catch (e) {
-      if (e instanceof GitError) {
-        yield pktLine(`ERR ${e.message}\n`);
-        return;
-      }
-      throw e;
+    // v0 asks for relative depth and for filtering with capabilities, v2 with arguments.
+    const prep = prepareFetch(ctx, { ...req, deepenRelative: caps.has("deepen-relative") }, common, caps.has("filter"));
+    if (!prep.ok) {
+      yield prep.err;
+      return;
     }
+    const { shallow, filter } = prep;
     if (shallow) yield writeShallowUpdate(shallow);
     // A want-only round (stateless shallow fetches start with one) is answered by the update alone.
     if (req.haves.length === 0 && !req.done) return;
@@ -96,19 +88,12 @@ export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Ar
   const args = parseFetchArgs(req.args);
   return (async function* (): AsyncGenerator<Uint8Array> {
     const common = commonHaves(ctx, args.haves);
-    let shallow: ShallowPlan | undefined;
-    let filter: ObjectFilter | undefined;
-    try {
-      checkWants(ctx.store, args.wants);
-      shallow = planFor(ctx, args.wants, common, args);
-      filter = args.filter === undefined ? undefined : parseObjectFilter(args.filter);
-    } catch (e) {
-      if (e instanceof GitError) {
-        yield pktLine(`ERR ${e.message}\n`);
-        return;
-      }
-      throw e;
+    const prep = prepareFetch(ctx, args, common, true);
+    if (!prep.ok) {
+      yield prep.err;
+      return;
     }
+    const { shallow, filter } = prep;
     if (!args.done) {
       const ready = !args.waitForDone && common.length > 0 && args.haves.length === common.length;
       yield concatBytes(writeAcknowledgments({ common, ready }));
@@ -131,12 +116,39 @@ export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Ar
   })();
 }
 
+interface ShallowRequestArgs {
+  shallows: readonly Oid[];
+  deepen?: number;
+  deepenSince?: number;
+  deepenNot: readonly string[];
+  deepenRelative?: boolean;
+}
+
+type FetchShape = ShallowRequestArgs & { wants: readonly Oid[]; filter?: string };
+type Prepared = { ok: true; shallow?: ShallowPlan; filter?: ObjectFilter } | { ok: false; err: Uint8Array };
+
+/**
+ * Checks the wants and plans what a fetch needs before any pack byte: the shallow plan and the
+ * object filter. A request the server won't serve gets git's `ERR` line.
+ */
+function prepareFetch(ctx: PackContext, req: FetchShape, common: readonly Oid[], filterNegotiated: boolean): Prepared {
+  try {
+    checkWants(ctx.store, req.wants);
+    const shallow = planFor(ctx, req.wants, common, req);
+    if (req.filter !== undefined && !filterNegotiated) throw new GitError("capability-not-advertised", "filtering capability not negotiated");
+    return { ok: true, shallow, filter: req.filter === undefined ? undefined : parseObjectFilter(req.filter) };
+  } catch (e) {
+    if (e instanceof GitError) return { ok: false, err: pktLine(`ERR ${e.message}\n`) };
+    throw e;
+  }
+}
+
 /** A shallow plan when the client deepens or is itself shallow; otherwise none. */
 function planFor(
   ctx: PackContext,
   wants: readonly Oid[],
   common: readonly Oid[],
-  req: { shallows: readonly Oid[]; deepen?: number; deepenSince?: number; deepenNot: readonly string[]; deepenRelative?: boolean },
+  req: ShallowRequestArgs,
 ): ShallowPlan | undefined {
   const depth = req.deepen;
   if (!deepens({ depth, deepenSince: req.deepenSince, deepenNot: req.deepenNot }) && req.shallows.length === 0) return undefined;
