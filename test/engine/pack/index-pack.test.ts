@@ -1,84 +1,16 @@
-import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ByteReader } from "../../../engine/byte-reader.ts";
-import { concatBytes, fromUtf8, utf8 } from "../../../engine/bytes.ts";
 import { GitError } from "../../../engine/errors.ts";
 import { hashObject } from "../../../engine/hash.ts";
 import type { Oid } from "../../../engine/oid.ts";
-import type { GitObject, ObjectType } from "../../../engine/object/types.ts";
+import type { GitObject } from "../../../engine/object/types.ts";
 import { PackIndexer, type IndexPackOptions, type IndexedEntry } from "../../../engine/pack/index-pack.ts";
 import { scanPack } from "../../../engine/pack/scan.ts";
+import { git, gitText, makeRepo, catAll, verifyPack, type PackRow } from "../../fixtures/pack-repo.ts";
 
-const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", LC_ALL: "C" };
-const git = (cwd: string, args: string[], input?: Uint8Array | string) =>
-  new Uint8Array(execFileSync("git", args, { cwd, input, env: ENV, maxBuffer: 1 << 28 }));
-const gitText = (cwd: string, args: string[], input?: Uint8Array | string) => fromUtf8(git(cwd, args, input)).trim();
-
-/**
- * One fast-import run: a log file with a different line edited per commit (so a repack chains deltas
- * deep), an incompressible 100 KB blob changed every 20 commits, nested trees and an annotated tag.
- */
-function makeRepo(dir: string, commits: number): void {
-  git(dir, ["init", "-q", "-b", "main"]);
-  // Edits keep every line's length, so git orders the versions by age and chains each on the next.
-  const line = (n: number, text: string) => `line ${String(n).padStart(3, "0")}: ${((n * 2654435761) >>> 0).toString(16).padStart(8, "0")} ${text}`;
-  const lines = Array.from({ length: 400 }, (_, n) => line(n, "as first written"));
-  const big = new Uint8Array(randomBytes(100_000));
-  const stream: Uint8Array[] = [];
-  const file = (path: string, data: Uint8Array) => stream.push(utf8(`M 100644 inline ${path}\ndata ${data.length}\n`), data, utf8("\n"));
-  for (let i = 1; i <= commits; i++) {
-    stream.push(utf8(`commit refs/heads/main\ncommitter C <c@example.com> ${1_700_000_000 + 60 * i} +0000\ndata <<END\ncommit ${i}\nEND\n`));
-    const n = (i * 5) % lines.length;
-    lines[n] = line(n, `edited in c${String(i).padStart(3, "0")}`);
-    file("log.txt", utf8(lines.join("\n")));
-    if (i % 20 === 1) {
-      big[i] = big[i]! ^ 0xff;
-      file("data/big.bin", big.slice());
-    }
-    if (i % 10 === 0) file(`dir/sub/note-${i}.txt`, utf8(`note ${i}\n`));
-  }
-  stream.push(utf8("tag v1\nfrom refs/heads/main\ntagger T <t@example.com> 1700009999 +0000\ndata <<END\nrelease\nEND\n"));
-  git(dir, ["fast-import", "--quiet"], concatBytes(stream));
-}
-
-interface PackRow {
-  oid: Oid;
-  offset: number;
-  depth: number;
-  base?: Oid;
-}
-
-/** `git verify-pack -v`, one row per entry, in pack order. */
-function verifyPack(cwd: string, idx: string): PackRow[] {
-  return gitText(cwd, ["verify-pack", "-v", idx])
-    .split("\n")
-    .filter((l) => /^[0-9a-f]{40} /.test(l))
-    .map((l) => {
-      const [oid, , , , offset, depth, base] = l.split(/\s+/);
-      const row: PackRow = { oid: oid as Oid, offset: Number(offset), depth: Number(depth ?? 0) };
-      if (base) row.base = base as Oid;
-      return row;
-    })
-    .sort((a, b) => a.offset - b.offset);
-}
-
-/** Every object of the repo, from `git cat-file --batch`. */
-function catAll(cwd: string): Map<Oid, GitObject> {
-  const out = git(cwd, ["cat-file", "--batch-all-objects", "--batch"]);
-  const objects = new Map<Oid, GitObject>();
-  for (let at = 0; at < out.length; ) {
-    const eol = out.indexOf(10, at);
-    const [oid, type, size] = fromUtf8(out.subarray(at, eol)).split(" ");
-    const start = eol + 1;
-    objects.set(oid as Oid, { type: type as ObjectType, data: out.slice(start, start + Number(size)) });
-    at = start + Number(size) + 1;
-  }
-  return objects;
-}
 
 interface Run {
   entries: IndexedEntry[];
