@@ -5,16 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { referencedIds } from "../../../engine/object/references.ts";
 import type { ObjectType } from "../../../engine/object/types.ts";
+import { GIT_ENV as ENV } from "../../fixtures/git-env.ts";
 
-const ENV = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "A",
-  GIT_AUTHOR_EMAIL: "a@example.com",
-  GIT_COMMITTER_NAME: "C",
-  GIT_COMMITTER_EMAIL: "c@example.com",
-};
 function git(args: string[], input?: Uint8Array | string): Uint8Array {
   return new Uint8Array(execFileSync("git", args, { cwd: dir, input, env: ENV, maxBuffer: 1 << 28 }));
 }

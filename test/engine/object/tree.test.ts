@@ -8,16 +8,8 @@ import { hashObject } from "../../../engine/hash.ts";
 import { textToBytes } from "../../../engine/object/object-header.ts";
 import { decodeTree, encodeTree, entryKind, validateTree, type TreeEntry } from "../../../engine/object/tree.ts";
 import { hexToBytes, type Oid } from "../../../engine/oid.ts";
+import { GIT_ENV as ENV } from "../../fixtures/git-env.ts";
 
-const ENV = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "A",
-  GIT_AUTHOR_EMAIL: "a@example.com",
-  GIT_COMMITTER_NAME: "C",
-  GIT_COMMITTER_EMAIL: "c@example.com",
-};
 function git(args: string[], input?: Uint8Array | string): Uint8Array {
   return new Uint8Array(execFileSync("git", args, { cwd: dir, input, env: ENV, maxBuffer: 1 << 28 }));
 }

@@ -8,16 +8,8 @@ import { bytesEqual, concatBytes } from "../../../engine/bytes.ts";
 import { hashObject, sha1 } from "../../../engine/hash.ts";
 import { hexToBytes } from "../../../engine/oid.ts";
 import { applyDelta, encodeDelta, readDeltaSizes } from "../../../engine/pack/delta.ts";
+import { GIT_ENV as ENV } from "../../fixtures/git-env.ts";
 
-const ENV = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_AUTHOR_NAME: "A",
-  GIT_AUTHOR_EMAIL: "a@example.com",
-  GIT_COMMITTER_NAME: "C",
-  GIT_COMMITTER_EMAIL: "c@example.com",
-};
 function git(cwd: string, args: string[], input?: Uint8Array): Uint8Array {
   return new Uint8Array(execFileSync("git", args, { cwd, input, env: ENV, maxBuffer: 1 << 28 }));
 }
