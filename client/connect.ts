@@ -6,7 +6,10 @@
  * - Runs in Node 22 and browsers: `fetch` and `WebSocket` are options defaulting to the globals,
  *   and nothing here imports a Node or Workers module.
  * - The token, when given, goes with every call: `?token=` on the socket, in each call's request,
- *   and `Authorization: Bearer` over HTTP. The server ignores it until authentication lands.
+ *   and `Authorization: Bearer` over HTTP.
+ * - An auth refusal is final, never a silent retry loop: a socket the server closes for a dead token
+ *   (4001), or one the server refuses (401, 403, 404, found by asking over HTTP), fails the client
+ *   with that typed error: pending and later calls reject with it, and `onError` hears it.
  * - A call cut off by a disconnect rejects with `rpc-unavailable` (retryable); a call made while
  *   disconnected waits for the reconnect.
  */
@@ -19,7 +22,7 @@ import {
 import { SubscriptionSet, type RefEvent, type SubscribeOptions, type Subscription } from "./subscriptions.ts";
 
 export interface ConnectOptions {
-  /** Sent with every call and subscription; not checked by the server yet. */
+  /** Sent with every call and subscription. */
   token?: string;
   fetch?: typeof globalThis.fetch;
   WebSocket?: typeof globalThis.WebSocket;
@@ -66,10 +69,41 @@ export function connect(baseUrl: string, owner: string, repo: string, options: C
     ...(options.reconnect?.connectionTimeout !== undefined ? { connectionTimeout: options.reconnect.connectionTimeout } : {}),
   });
 
-  const transport: RpcTransport = async (method: AnyRpcMethod, request: RpcRequest) => {
+  const report = options.onError ?? ((e: unknown) => console.warn("edgegit client:", e));
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+
+  // Set once, when the server refuses us for good; every call after that rejects with it.
+  let fatal: GitError | undefined;
+  let rejectFatal!: (e: GitError) => void;
+  const fatalPromise = new Promise<never>((_, reject) => (rejectFatal = reject));
+  fatalPromise.catch(() => undefined);
+  const fail = (e: GitError) => {
+    if (fatal) return;
+    fatal = e;
+    rejectFatal(e);
+    socket.close();
+    report(e);
+  };
+  /** A socket that closed may have been refused: the same request over HTTP says why. */
+  const probe = async () => {
     try {
-      return (await socket.call(method, [request])) as RpcReply;
+      const res = await doFetch(`${httpBase}/rpc/refs`, { method: "POST", headers: { "content-type": "application/json", ...auth }, body: "{}" });
+      if (res.status === 401 || res.status === 403 || res.status === 404) fail(errorFromBody(((await res.json()) as ErrorJson).error!));
+    } catch {
+      // The network is down, not the token: keep reconnecting.
+    }
+  };
+  socket.addEventListener("close", (ev: CloseEvent) => {
+    if (ev.code === TOKEN_CLOSE_CODE) fail(new GitError("unauthorized", ev.reason || "the token was revoked or expired"));
+    else if (!fatal) void probe();
+  });
+
+  const transport: RpcTransport = async (method: AnyRpcMethod, request: RpcRequest) => {
+    if (fatal) throw fatal;
+    try {
+      return (await Promise.race([socket.call(method, [request]), fatalPromise])) as RpcReply;
     } catch (e) {
+      if (e instanceof GitError && e === fatal) throw e;
       const message = e instanceof Error ? e.message : String(e);
       throw new GitError("rpc-unavailable", `${method}: ${message}`, { retryable: true, cause: e });
     }
@@ -80,7 +114,6 @@ export function connect(baseUrl: string, owner: string, repo: string, options: C
     async (id) => void (await callRpc(transport, "unsubscribe", { id }, token)),
     () => socket.readyState === socket.OPEN,
   );
-  const report = options.onError ?? ((e: unknown) => console.warn("edgegit client:", e));
   socket.addEventListener("open", () => {
     // A resume that fails (the socket dropped again) is retried on the next open.
     subs.resumeAll().catch(report);
@@ -91,13 +124,13 @@ export function connect(baseUrl: string, owner: string, repo: string, options: C
     if (frame?.type === REF_EVENT_FRAME) subs.deliver(frame.sub, frame.event);
   });
 
-  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   return {
     ...createRpcApi(transport, () => token),
     get ready() {
-      return socket.ready;
+      return Promise.race([socket.ready, fatalPromise]);
     },
-    subscribe: (prefix, handler, opts = {}) => subs.add(prefix, handler, opts),
+    // A subscription made while the socket is down waits for it to open: unless we are refused.
+    subscribe: (prefix, handler, opts = {}) => (fatal ? Promise.reject(fatal) : Promise.race([subs.add(prefix, handler, opts), fatalPromise])),
     async push(commands, pack, opts = {}) {
       const q = new URLSearchParams(commands.map((c) => ["update", `${c.old ?? ZERO}:${c.new ?? ZERO}:${c.ref}`]));
       if (opts.atomic) q.set("atomic", "1");
@@ -119,6 +152,8 @@ export function connect(baseUrl: string, owner: string, repo: string, options: C
 }
 
 const ZERO = "0".repeat(40);
+/** The close code the actor uses when the token that opened a socket was revoked or expired. */
+const TOKEN_CLOSE_CODE = 4001;
 
 /** Other frames (RPC replies, the SDK's own) are the AgentClient's business. */
 function parseFrame(text: string): { type?: unknown; sub: string; event: WirePayload } | null {

@@ -3,7 +3,8 @@
  * RPC and WebSocket subscriptions.
  * Invariants:
  * - No admin secret configured means no writes at all: never open access.
- * - A private repository the caller may not read is reported as missing (404), never as forbidden.
+ * - A private repository the caller may not read is reported as missing (404), never as forbidden,
+ *   and so is a missing one: the two cannot be told apart.
  * - A missing or bad credential where one is needed is 401 (git then asks its credential helper);
  *   a valid one without the scope is 403.
  */
@@ -40,10 +41,13 @@ export function grantedByToken(env: Env, caller: Caller, need: Scope, repo: stri
 }
 
 /** Throws the right GitError unless `caller` may do `need` on `repo`; returns normally if allowed. */
-export function authorize(env: Env, caller: Caller, need: Scope, repo: string, visibility: Visibility): void {
+export function authorize(env: Env, caller: Caller, need: Scope, repo: string, state: { exists: boolean; visibility: Visibility }): void {
   if (caller.kind === "bad-token") throw new GitError("unauthorized", "bad or expired credentials");
   const can = (scope: Scope) => caller.kind === "token" && allows(caller.principal, scope, repo);
-  const mayRead = visibility === "public" || can("read");
+  // A repo that does not exist is treated like a private one: a caller who may not touch it learns
+  // the same 404 either way, so scopes never reveal which private repos exist.
+  const mayRead = (state.exists && state.visibility === "public") || can("read");
+  if (need === "read" && !state.exists) return; // the actor answers 404 for a missing repo
   if (need === "read") {
     if (!mayRead) throw new GitError("repo-not-found", "repository not found");
     return;

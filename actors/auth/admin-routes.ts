@@ -10,11 +10,17 @@ import type { Env } from "../env.ts";
 import { authenticate } from "./access.ts";
 import { SCOPES } from "./tokens.ts";
 
+/** A name segment as repo paths allow it, never `.` or `..`. */
+const SEGMENT = "(?!\\.\\.?(?:/|$))[A-Za-z0-9._-]{1,100}";
+const REPO_PATTERN = new RegExp(`^(\\*|${SEGMENT}/(\\*|${SEGMENT}))$`);
+
+// Everything the TokenStore would refuse is refused here: an error thrown inside a Durable Object
+// reaches the gateway without its code.
 const NewToken = z.object({
   name: z.string().min(1).max(200),
   scopes: z.array(z.enum(SCOPES as [string, ...string[]])).min(1),
-  repos: z.array(z.string()).max(100).optional(),
-  expiresAt: z.number().int().positive().nullable().optional(),
+  repos: z.array(z.string().regex(REPO_PATTERN, "a repo pattern is owner/name, owner/* or *")).max(100).optional(),
+  expiresAt: z.number().int().positive().refine((t) => t > Date.now(), "expiresAt must be in the future").nullable().optional(),
 });
 
 export function isAdminPath(pathname: string): boolean {

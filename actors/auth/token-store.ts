@@ -64,7 +64,7 @@ export class TokenStore extends DurableObject {
     const scopes = [...new Set(req.scopes)];
     if (scopes.length === 0 || scopes.some((s) => !SCOPES.includes(s))) throw new GitError("bad-token-request", `scopes must be some of ${SCOPES.join(", ")}`);
     const repos = req.repos ?? [];
-    if (repos.some((r) => !/^(\*|[A-Za-z0-9._-]{1,100}\/(\*|[A-Za-z0-9._-]{1,100}))$/.test(r)))
+    if (repos.some((r) => !/^(\*|[A-Za-z0-9._-]{1,100}\/(\*|[A-Za-z0-9._-]{1,100}))$/.test(r) || r.split("/").some((seg) => seg === "." || seg === "..")))
       throw new GitError("bad-token-request", "repo patterns look like owner/name, owner/* or *");
     const expiresAt = req.expiresAt ?? null;
     if (expiresAt !== null && !(Number.isFinite(expiresAt) && expiresAt > Date.now())) throw new GitError("bad-token-request", "expiresAt must be a future time in ms");

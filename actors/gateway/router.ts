@@ -104,8 +104,7 @@ function callerOf(request: Request, env: Env, url: URL, suffix: string): Promise
 async function guard(c: RouteContext, need: Scope): Promise<void> {
   const name = `${c.owner}/${c.repo}`;
   if (grantedByToken(c.env, c.caller, need, name)) return;
-  const { visibility } = await (await actor(c)).access();
-  authorize(c.env, c.caller, need, name, visibility);
+  authorize(c.env, c.caller, need, name, await (await actor(c)).access());
 }
 
 function wantsV2(request: Request): boolean {
@@ -224,7 +223,9 @@ async function settings(c: RouteContext): Promise<Response> {
     throw new GitError("bad-settings", "the body must be JSON: {\"visibility\": \"public\" | \"private\"}");
   }
   if (body.visibility !== "public" && body.visibility !== "private") throw new GitError("bad-settings", "visibility is \"public\" or \"private\"");
-  return Response.json(await (await actor(c)).setVisibility(body.visibility), { headers: NO_CACHE });
+  const result = await (await actor(c)).setVisibility(body.visibility);
+  if ("error" in result) throw new GitError(result.error.code, result.error.message);
+  return Response.json(result, { headers: NO_CACHE });
 }
 
 function tokenOf(c: RouteContext): { token?: string } {

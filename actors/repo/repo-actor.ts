@@ -158,8 +158,8 @@ export class RepoActor extends Agent<Env> {
   }
 
   /** Changes visibility; the gateway has checked the caller's admin scope on this repo. */
-  async setVisibility(visibility: Visibility): Promise<{ visibility: Visibility }> {
-    if (!this.#exists()) throw notFound();
+  async setVisibility(visibility: Visibility): Promise<{ visibility: Visibility } | { error: { code: string; message: string } }> {
+    if (!this.#exists()) return { error: { code: "repo-not-found", message: "repository not found" } };
     this.store.setMeta("visibility", visibility);
     return { visibility };
   }
@@ -171,7 +171,7 @@ export class RepoActor extends Agent<Env> {
   async #checkSocketWrite(token: string | undefined): Promise<void> {
     const { connection } = getCurrentAgent();
     if (!connection) return; // DO stub calls come from the gateway, which has checked
-    authorize(this.env, await authenticateToken(token, this.env), "write", this.name, this.#visibility());
+    authorize(this.env, await authenticateToken(token, this.env), "write", this.name, { exists: this.#exists(), visibility: this.#visibility() });
   }
 
   /** The gateway forwards a verified token's id with the upgrade; a revocation then ends the socket. */

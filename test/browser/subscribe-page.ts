@@ -20,7 +20,8 @@ declare global {
 }
 
 const params = new URLSearchParams(location.search);
-const client = connect(params.get("server")!, params.get("owner")!, params.get("repo")!, { token: "browser-token" });
+const token = params.get("token");
+const client = connect(params.get("server")!, params.get("owner")!, params.get("repo")!, token ? { token } : {});
 const state: PageState = { client, subscribed: false, error: null, events: [] };
 window.edgegitPage = state;
 

@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { baseUrl, commitFile, git, revParse, tinyRepo, uniqueRepoUrl } from "./git.ts";
+import { baseUrl, commitFile, git, repoNames, revParse, tinyRepo, uniqueRepoUrl, writeToken } from "./git.ts";
 
 const CHROMIUM_ARGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -51,11 +51,12 @@ it("a page subscribes, a git push happens, the page sees the event; RPCs work fr
   const src = await tinyRepo(1);
   const url = uniqueRepoUrl("client-browser");
   await git(src, ["push", "-q", url, "main"]);
-  const [owner, repo] = new URL(url).pathname.slice(1).replace(/\.git$/, "").split("/");
+  const [owner, repo] = repoNames(url);
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${pageOrigin}/?${new URLSearchParams({ server: baseUrl(), owner: owner!, repo: repo! })}`);
+  // The page commits, so it gets the write token, as a web app would from its user.
+  await page.goto(`${pageOrigin}/?${new URLSearchParams({ server: baseUrl(), owner, repo, token: writeToken() ?? "" })}`);
   await page.waitForFunction(() => window.edgegitPage?.subscribed || window.edgegitPage?.error, undefined, { timeout: 30_000 });
   expect(await page.evaluate(() => window.edgegitPage.error)).toBeNull();
 

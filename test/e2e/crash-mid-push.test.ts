@@ -11,8 +11,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { commitFile, fsck, git, lsRemote, revParse, tempDir, tinyRepo, treeOf } from "./git.ts";
-import { startWrangler, type WranglerServer } from "./wrangler-server.ts";
+import { createToken } from "./admin-api.ts";
+import { commitFile, fsck, git, lsRemote, revParse, tempDir, tinyRepo, treeOf, withToken } from "./git.ts";
+import { randomAdminToken, startWrangler, type WranglerServer } from "./wrangler-server.ts";
 
 const BIG_FILES = 30;
 const BIG_FILE_BYTES = 2 << 20;
@@ -41,13 +42,17 @@ function startPush(dir: string, url: string, refspec: string) {
 describe("a server killed in the middle of a push", () => {
   it("keeps the refs from before the push, clones clean after a restart, and takes the next pushes", { timeout: 240_000 }, async () => {
     const persistDir = tempDir();
-    let server: WranglerServer = await startWrangler({ persistDir });
+    const adminToken = randomAdminToken();
+    let server: WranglerServer = await startWrangler({ persistDir, adminToken });
     const path = `/e2e/crash-${randomBytes(4).toString("hex")}.git`;
     try {
+      // Made before the crash: the token must outlive it, like the refs.
+      const { token } = await createToken(server.baseUrl, adminToken, { name: "crash-mid-push", scopes: ["write"] });
+      const at = (base: string) => withToken(base + path, token);
       const src = await tinyRepo(3);
       await git(src, ["tag", "-a", "v1", "-m", "before the crash"]);
-      await git(src, ["push", "-q", server.baseUrl + path, "main", "v1"]);
-      const before = await lsRemote(server.baseUrl + path, 2);
+      await git(src, ["push", "-q", at(server.baseUrl), "main", "v1"]);
+      const before = await lsRemote(at(server.baseUrl), 2);
       const oldMain = await revParse(src, "main");
 
       mkdirSync(join(src, "big"));
@@ -55,15 +60,15 @@ describe("a server killed in the middle of a push", () => {
       await git(src, ["add", "big"]);
       await git(src, ["commit", "-q", "-m", "60 MB of random blobs"]);
 
-      const push = startPush(src, server.baseUrl + path, "main");
+      const push = startPush(src, at(server.baseUrl), "main");
       const first = await Promise.race([push.writing.then(() => "writing" as const), push.exited.then(() => "exited" as const)]);
       if (first === "exited") expect.fail(`git push ended before it was writing objects:\n${(await push.exited).stderr}`);
       await server.stop("SIGKILL");
       const result = await push.exited;
       expect(result.code, `the push finished before the kill; it must be cut off:\n${result.stderr}`).not.toBe(0);
 
-      server = await startWrangler({ persistDir });
-      const url = server.baseUrl + path;
+      server = await startWrangler({ persistDir, adminToken });
+      const url = at(server.baseUrl);
       expect(await lsRemote(url, 2)).toEqual(before);
       const clone = join(tempDir(), "after-restart");
       await git(tempDir(), ["clone", "-q", url, clone]);
@@ -80,7 +85,7 @@ describe("a server killed in the middle of a push", () => {
 
       // The push that was cut off, sent again, lands whole.
       const rp = await git(src, ["push", url, "main:refs/heads/big"], { allowFail: true });
-      console.log("REPUSH", rp.code, rp.stderr, "\nSERVER OUTPUT:\n", server.output().slice(-6000));
+      expect(rp.code, `${rp.stderr}\n${server.output().slice(-4000)}`).toBe(0);
       expect((await lsRemote(url, 2, "--heads")).get("refs/heads/big")).toBe(await revParse(src, "main"));
       const big = join(tempDir(), "big");
       await git(tempDir(), ["clone", "-q", "--no-checkout", "--branch", "big", url, big]);

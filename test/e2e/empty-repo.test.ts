@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { baseUrl, commitFile, externalServer, git, lsRemote, tempDir, tinyRepo, uniqueRepoUrl } from "./git.ts";
+import { baseUrl, commitFile, externalServer, git, lsRemote, splitCredentials, tempDir, tinyRepo, uniqueRepoUrl, withToken } from "./git.ts";
 
 describe("missing and empty repos", () => {
   for (const protocol of [0, 2] as const) {
@@ -17,7 +17,7 @@ describe("missing and empty repos", () => {
       const r = await git(tempDir(), ["clone", url, join(tempDir(), "clone")], { protocol, allowFail: true });
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/not found/i);
-      const res = await fetch(`${url}/info/refs?service=git-upload-pack`);
+      const res = await fetch(`${splitCredentials(url).url}/info/refs?service=git-upload-pack`);
       await res.arrayBuffer();
       expect(res.status).toBe(404);
     });
@@ -55,8 +55,10 @@ describe("invalid names", () => {
   };
   for (const [what, path] of Object.entries(bad)) {
     it(`refuses ${what}`, async () => {
+      // With the write token: the name is what gets refused, not the caller.
+      const { url, headers } = splitCredentials(withToken(`${baseUrl()}${path}`));
       const status = async (service: string) => {
-        const res = await fetch(`${baseUrl()}${path}/info/refs?service=${service}`);
+        const res = await fetch(`${url}/info/refs?service=${service}`, { headers });
         await res.arrayBuffer();
         return res.status;
       };
@@ -69,7 +71,7 @@ describe("invalid names", () => {
       }
       expect(await status("git-upload-pack")).toBe(400);
       expect(await status("git-receive-pack")).toBe(400);
-      const push = await git(await tinyRepo(1), ["push", `${baseUrl()}${path}`, "main"], { allowFail: true });
+      const push = await git(await tinyRepo(1), ["push", withToken(`${baseUrl()}${path}`), "main"], { allowFail: true });
       expect(push.code).not.toBe(0);
     });
   }

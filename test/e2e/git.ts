@@ -5,7 +5,10 @@
  * - Every git run sees only our config: no system file, HOME is a temp dir, no prompts, C locale.
  * - Temp dirs made here are removed after the test file that made them.
  * - The server is `E2E_BASE_URL` when set (e.g. git's own http-backend), else the shared `wrangler dev`.
- * Spec: gitprotocol-http(5) "Smart Service git-receive-pack"; gitprotocol-common(5) "pkt-line Format".
+ * - Against our server, repo URLs carry the suite's write token as Basic credentials, as a user
+ *   would paste them into git (`http://x:TOKEN@host/...`); against an external server, no token.
+ * Spec: gitprotocol-http(5) "Smart Service git-receive-pack"; gitprotocol-common(5) "pkt-line Format";
+ *       RFC 7617 (Basic).
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -73,8 +76,47 @@ export function externalServer(): boolean {
   return process.env.E2E_BASE_URL !== undefined;
 }
 
+/** The suite's `write` token over every repo; undefined against an external server. */
+export function writeToken(): string | undefined {
+  return externalServer() ? undefined : inject("token");
+}
+
+/** `url` with `token` as its Basic credentials (any user name, the token as password); `url` itself when there is no token. */
+export function withToken(url: string, token: string | undefined = writeToken()): string {
+  if (token === undefined) return url;
+  const u = new URL(url);
+  u.username = "x";
+  u.password = token;
+  return u.href;
+}
+
+/** The Authorization header for Basic credentials `x:token`; none without a token. */
+export function basicAuth(token: string | undefined = writeToken()): Record<string, string> {
+  return token === undefined ? {} : { authorization: `Basic ${Buffer.from(`x:${token}`).toString("base64")}` };
+}
+
+/**
+ * For `fetch` and `node:http`, which take no credentials in a URL: the URL without them, and the
+ * Authorization header that carries them (none if the URL had none).
+ */
+export function splitCredentials(url: string): { url: string; headers: Record<string, string> } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { url, headers: {} };
+  const headers = { authorization: `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")}` };
+  u.username = "";
+  u.password = "";
+  return { url: u.href, headers };
+}
+
+/** A new repo's URL under owner `e2e`, carrying the write token. */
 export function uniqueRepoUrl(name: string): string {
-  return `${baseUrl()}/e2e/${name}-${randomBytes(4).toString("hex")}.git`;
+  return withToken(`${baseUrl()}/e2e/${name}-${randomBytes(4).toString("hex")}.git`);
+}
+
+/** `[owner, repo]` of a repo URL (`/<owner>/<repo>.git`), credentials or not. */
+export function repoNames(url: string): [string, string] {
+  const [owner, repo] = new URL(url).pathname.slice(1).replace(/\.git$/, "").split("/");
+  return [owner!, repo!];
 }
 
 /** Runs any program with the isolated git environment. */
@@ -226,9 +268,10 @@ export async function postReceivePack(
   capabilities = "report-status side-band-64k",
 ): Promise<{ status: number; report: string[] }> {
   const cmds = commands.map((c, i) => pktLine(`${c.old} ${c.new} ${c.ref}${i === 0 ? `\0${capabilities}` : ""}\n`));
-  const res = await fetch(`${repoUrl}/git-receive-pack`, {
+  const { url, headers } = splitCredentials(repoUrl);
+  const res = await fetch(`${url}/git-receive-pack`, {
     method: "POST",
-    headers: { "Content-Type": "application/x-git-receive-pack-request", Accept: "application/x-git-receive-pack-result" },
+    headers: { "Content-Type": "application/x-git-receive-pack-request", Accept: "application/x-git-receive-pack-result", ...headers },
     body: concat(...cmds, FLUSH, pack ?? new Uint8Array()),
   });
   const body = new Uint8Array(await res.arrayBuffer());

@@ -1,12 +1,21 @@
-/** One `wrangler dev` for the whole e2e project; each test file uses its own repo names. */
+/**
+ * One `wrangler dev` for the whole e2e project; each test file uses its own repo names. Auth is on,
+ * as in production: a random admin secret, and a write token over every repo made with it through
+ * the admin API, the way a user would get one.
+ */
 import type { TestProject } from "vitest/node";
-import { startWrangler, type WranglerServer } from "./wrangler-server.ts";
+import { createToken } from "./admin-api.ts";
+import { randomAdminToken, startWrangler, type WranglerServer } from "./wrangler-server.ts";
 
 let server: WranglerServer | undefined;
 
 export async function setup(project: TestProject) {
-  server = await startWrangler();
+  const adminToken = randomAdminToken();
+  server = await startWrangler({ adminToken });
+  const { token } = await createToken(server.baseUrl, adminToken, { name: "e2e suite", scopes: ["write"] });
   project.provide("baseUrl", server.baseUrl);
+  project.provide("adminToken", adminToken);
+  project.provide("token", token);
 }
 
 export async function teardown() {
@@ -16,5 +25,9 @@ export async function teardown() {
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The server's bootstrap admin secret. */
+    adminToken: string;
+    /** A `write` token over every repo. */
+    token: string;
   }
 }

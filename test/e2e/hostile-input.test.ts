@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { deflateSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PKT_DELIM, PKT_FLUSH, pktLine } from "../../protocol/index.ts";
-import { commitFile, fsck, git, lsRemote, packOf, revParse, tempDir, tinyRepo, uniqueRepoUrl, ZERO_OID } from "./git.ts";
+import { basicAuth, commitFile, fsck, git, lsRemote, packOf, revParse, tempDir, tinyRepo, uniqueRepoUrl, ZERO_OID } from "./git.ts";
 import { errLine, pktLines, rawRequest, receivePackRequest, reportStatus, sideBands, type Command, type RawReply } from "./raw-http.ts";
 
 const CAPS = "report-status side-band-64k";
@@ -97,6 +97,8 @@ function post(repo: Repo, service: Service, body: Uint8Array, headers: Record<st
     headers: {
       "content-type": `application/x-${svc}-request`,
       ...(service === "upload-pack v2" ? { "git-protocol": "version=2" } : {}),
+      // Pushes carry the write token, so each case is refused for what it breaks, not for lack of auth.
+      ...(service === "receive-pack" ? basicAuth() : {}),
       ...headers,
     },
     body,
@@ -251,8 +253,11 @@ describe.concurrent("HTTP method, content type and service", () => {
     ["an empty service", (repo) => rawRequest(repo.origin, `${repo.path}/info/refs?service=`)],
     ["POST to info/refs", (repo) => rawRequest(repo.origin, `${repo.path}/info/refs?service=git-upload-pack`, { method: "POST", body: new Uint8Array(0) })],
     ["GET of git-upload-pack", (repo) => rawRequest(repo.origin, `${repo.path}/git-upload-pack`)],
-    ["GET of git-receive-pack", (repo) => rawRequest(repo.origin, `${repo.path}/git-receive-pack`)],
-    ["PUT of git-receive-pack", (repo) => rawRequest(repo.origin, `${repo.path}/git-receive-pack`, { method: "PUT", body: goodRequest("receive-pack") })],
+    ["GET of git-receive-pack", (repo) => rawRequest(repo.origin, `${repo.path}/git-receive-pack`, { headers: basicAuth() })],
+    [
+      "PUT of git-receive-pack",
+      (repo) => rawRequest(repo.origin, `${repo.path}/git-receive-pack`, { method: "PUT", headers: basicAuth(), body: goodRequest("receive-pack") }),
+    ],
     ["POST to an unknown service", (repo) => post(repo, "upload-pack v0", goodRequest("upload-pack v0"), {}, `${repo.path}/x`)],
     ["upload-pack with Content-Type text/plain", (repo) => post(repo, "upload-pack v0", goodRequest("upload-pack v0"), { "content-type": "text/plain" })],
     ["receive-pack with Content-Type text/plain", (repo) => post(repo, "receive-pack", goodRequest("receive-pack"), { "content-type": "text/plain" })],
@@ -420,7 +425,7 @@ describe.concurrent("packs", () => {
     const repo = await freshRepo();
     const sent = rawRequest(repo.origin, `${repo.path}/git-receive-pack`, {
       method: "POST",
-      headers: { "content-type": "application/x-git-receive-pack-request" },
+      headers: { "content-type": "application/x-git-receive-pack-request", ...basicAuth() },
       body: halfThenHangUp(),
     });
     await expect(sent).rejects.toThrow();

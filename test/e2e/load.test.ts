@@ -9,7 +9,7 @@
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { baseUrl } from "./git.ts";
+import { baseUrl, withToken } from "./git.ts";
 
 const CLONES = 8;
 const PUSHES = 2;
@@ -36,7 +36,8 @@ function runLoadTest(args: string[]): Promise<{ code: number; stdout: string; st
 
 describe("load", () => {
   it(`${CLONES} concurrent clones while ${PUSHES} pushes land`, async () => {
-    const run = await runLoadTest(["--clones", String(CLONES), "--pushes", String(PUSHES), "--url", baseUrl()]);
+    // The script pushes: its server URL carries the write token, as a user's would.
+    const run = await runLoadTest(["--clones", String(CLONES), "--pushes", String(PUSHES), "--url", withToken(baseUrl())]);
     const line = run.stdout.split("\n").find((l) => l.startsWith("RESULT "));
     expect(line, `no RESULT line:\n${run.stdout}\n${run.stderr}`).toBeDefined();
     const result = JSON.parse(line!.slice(7)) as LoadResult;

@@ -9,8 +9,9 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fsck, git, lines, revParse, tempDir } from "./git.ts";
-import { startWrangler, type WranglerServer } from "./wrangler-server.ts";
+import { createToken } from "./admin-api.ts";
+import { fsck, git, lines, revParse, tempDir, withToken } from "./git.ts";
+import { randomAdminToken, startWrangler, type WranglerServer } from "./wrangler-server.ts";
 
 const FILES = 24;
 const COMMITS = 40;
@@ -50,7 +51,9 @@ describe("clones through a PackWorker pool with failing slots", () => {
   let url: string;
 
   beforeAll(async () => {
+    const adminToken = randomAdminToken();
     server = await startWrangler({
+      adminToken,
       vars: {
         PACK_WORKER_POOL: "3",
         PACK_WORKER_THRESHOLD: "0",
@@ -60,7 +63,8 @@ describe("clones through a PackWorker pool with failing slots", () => {
       },
     });
     src = await appendedHistory();
-    url = `${server.baseUrl}/e2e/pack-worker.git`;
+    const { token } = await createToken(server.baseUrl, adminToken, { name: "pack-worker", scopes: ["write"] });
+    url = withToken(`${server.baseUrl}/e2e/pack-worker.git`, token);
     await git(src, ["push", "-q", url, "main", "old", "v1"]);
   });
   afterAll(async () => {

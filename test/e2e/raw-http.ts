@@ -4,12 +4,14 @@
  * Invariants:
  * - The request path goes out exactly as given (no URL normalization), so `..` and `%2f` reach the server.
  * - Every request has a deadline; a server that has not answered in full by then fails the test.
+ * - Credentials in `base` (`http://x:TOKEN@host`) go as an Authorization header, unless the caller set one.
  * - A reply that is not well-formed pkt-lines throws: a garbled answer is no answer.
  * Spec: gitprotocol-http(5); gitprotocol-common(5) "pkt-line Format"; gitprotocol-pack(5) "Report Status";
  *       gitprotocol-capabilities(5) "side-band, side-band-64k".
  */
 import { request } from "node:http";
 import { PKT_FLUSH, pktLine } from "../../protocol/index.ts";
+import { splitCredentials } from "./git.ts";
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -28,7 +30,7 @@ export interface RawReply {
   text: string;
 }
 
-/** One request to `base` (scheme, host, port) with the raw `path`; rejects after the deadline. */
+/** One request to `base` (scheme, host, port, maybe credentials) with the raw `path`; rejects after the deadline. */
 export function rawRequest(base: string, path: string, req: RawRequest = {}): Promise<RawReply> {
   const url = new URL(base);
   const timeoutMs = req.timeoutMs ?? REQUEST_TIMEOUT_MS;
@@ -38,7 +40,7 @@ export function rawRequest(base: string, path: string, req: RawRequest = {}): Pr
       r.destroy();
       fail(new Error(`no complete answer within ${timeoutMs} ms: ${what}`));
     }, timeoutMs);
-    const headers = { ...req.headers };
+    const headers = { ...splitCredentials(base).headers, ...req.headers };
     if (req.body instanceof Uint8Array) headers["content-length"] = String(req.body.length);
     const r = request({ host: url.hostname, port: url.port, method: req.method ?? "GET", path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type RepoClient } from "../../client/index.ts";
 import { compileGrepPattern } from "../../engine/grep/index.ts";
-import { baseUrl, git, historyRepo, lines, revParse, uniqueRepoUrl } from "./git.ts";
+import { baseUrl, git, historyRepo, lines, revParse, uniqueRepoUrl, writeToken } from "./git.ts";
 
 describe("the Pike VM matches like RegExp", () => {
   const fixed: [string, string][] = [
@@ -75,7 +75,7 @@ describe("grep RPC", () => {
     const url = uniqueRepoUrl("rpc-grep");
     await git(src, ["push", "-q", url, "main", "topic"]);
     const [owner, repo] = new URL(url).pathname.slice(1).replace(/\.git$/, "").split("/");
-    client = connect(baseUrl(), owner!, repo!);
+    client = connect(baseUrl(), owner!, repo!, { token: writeToken() }); // one test commits
   });
 
   afterAll(() => client?.close());

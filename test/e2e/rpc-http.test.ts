@@ -6,20 +6,26 @@
  * Spec: RFC 9110 (statuses); superjson's payload format.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { git, revParse, tinyRepo, uniqueRepoUrl } from "./git.ts";
+import { git, revParse, splitCredentials, tinyRepo, uniqueRepoUrl, writeToken } from "./git.ts";
 
 let src: string;
+let url: string;
 let rpcBase: string;
 
 beforeAll(async () => {
   src = await tinyRepo(3);
-  const url = uniqueRepoUrl("rpc-http");
+  url = uniqueRepoUrl("rpc-http");
   await git(src, ["push", "-q", url, "main"]);
-  rpcBase = `${url.replace(/\.git$/, "")}/rpc`;
+  rpcBase = `${splitCredentials(url).url.replace(/\.git$/, "")}/rpc`;
 });
 
+/** A curl-style call with the write token as a Bearer token (the table below mixes reads and writes). */
 function post(method: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${rpcBase}/${method}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return fetch(`${rpcBase}/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${writeToken()}`, ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 }
 
 describe("RPC over HTTP JSON", () => {
@@ -48,11 +54,11 @@ describe("RPC over HTTP JSON", () => {
         json: { branch: "main", expectedParent: main, message: "bytes over http", author: { name: "Curl User", email: "c@example.com" }, changes: [{ path: "b.bin", content: btoa("\u0000\u0001\u00ff") }] },
         meta: { values: { "changes.0.content": [["custom", "bytes"]] } },
       },
-      { "content-type": "application/vnd.superjson+json", authorization: "Bearer not-checked-yet" },
+      { "content-type": "application/vnd.superjson+json" },
     );
     expect(commit.status).toBe(200);
     const out = (await commit.json()) as { commit: string };
-    await git(src, ["fetch", "-q", uniqueRepoUrlOf(rpcBase), "main"]);
+    await git(src, ["fetch", "-q", url, "main"]);
     expect(await revParse(src, "FETCH_HEAD")).toBe(out.commit);
     expect(new Uint8Array((await git(src, ["cat-file", "blob", "FETCH_HEAD:b.bin"])).bytes)).toEqual(new Uint8Array([0, 1, 255]));
   });
@@ -80,8 +86,3 @@ describe("RPC over HTTP JSON", () => {
     expect((await fetch(`${rpcBase}/refs`)).status).toBe(405);
   });
 });
-
-/** The git URL of the repo whose RPC base is `rpc`. */
-function uniqueRepoUrlOf(rpc: string): string {
-  return `${rpc.replace(/\/rpc$/, "")}.git`;
-}

@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type RepoClient } from "../../client/index.ts";
-import { baseUrl, commitFile, git, lines, lsRemote, packOf, revParse, tempDir, tinyRepo, uniqueRepoUrl } from "./git.ts";
+import { baseUrl, commitFile, git, lines, lsRemote, packOf, revParse, tempDir, tinyRepo, uniqueRepoUrl, writeToken } from "./git.ts";
 
 let src: string;
 let url: string;
@@ -20,7 +20,7 @@ beforeAll(async () => {
   url = uniqueRepoUrl("rpc-pack");
   await git(src, ["push", "-q", url, "main"]);
   const [owner, repo] = new URL(url).pathname.slice(1).replace(/\.git$/, "").split("/");
-  client = connect(baseUrl(), owner!, repo!);
+  client = connect(baseUrl(), owner!, repo!, { token: writeToken() });
 });
 
 afterAll(() => client?.close());

@@ -9,14 +9,14 @@ import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type RepoClient } from "../../client/index.ts";
-import { baseUrl, fsck, git, lsRemote, revParse, tempDir, tinyRepo, uniqueRepoUrl } from "./git.ts";
+import { baseUrl, fsck, git, lsRemote, revParse, tempDir, tinyRepo, uniqueRepoUrl, writeToken } from "./git.ts";
 
 const AUTHOR = { name: "Rpc Writer", email: "writer@example.com", date: new Date("2024-05-01T12:00:00Z"), timezone: "+0200" };
 const clients: RepoClient[] = [];
 
 function clientFor(url: string): RepoClient {
   const [owner, repo] = new URL(url).pathname.slice(1).replace(/\.git$/, "").split("/");
-  const c = connect(baseUrl(), owner!, repo!);
+  const c = connect(baseUrl(), owner!, repo!, { token: writeToken() });
   clients.push(c);
   return c;
 }

@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { connect, type RefEvent, type RepoClient } from "../../client/index.ts";
-import { baseUrl, commitFile, git, revParse, tinyRepo, uniqueRepoUrl, ZERO_OID } from "./git.ts";
+import { baseUrl, commitFile, git, revParse, tinyRepo, uniqueRepoUrl, writeToken, ZERO_OID } from "./git.ts";
 
 const clients: RepoClient[] = [];
 afterAll(() => {
@@ -16,7 +16,7 @@ afterAll(() => {
 
 function clientFor(url: string): RepoClient {
   const [owner, repo] = new URL(url).pathname.slice(1).replace(/\.git$/, "").split("/");
-  const c = connect(baseUrl(), owner!, repo!, { token: "subscriber-token" });
+  const c = connect(baseUrl(), owner!, repo!, { token: writeToken() });
   clients.push(c);
   return c;
 }

@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { connect, type RefEvent, type RepoClient } from "../../client/index.ts";
-import { baseUrl, commitFile, git, tinyRepo, uniqueRepoUrl } from "./git.ts";
+import { baseUrl, commitFile, git, tinyRepo, uniqueRepoUrl, writeToken } from "./git.ts";
 import { freePort } from "./wrangler-server.ts";
 
 const clients: RepoClient[] = [];
@@ -85,7 +85,7 @@ describe("resume after a disconnect", () => {
     const src = await tinyRepo(1);
     const url = uniqueRepoUrl("subscribe-since");
     await git(src, ["push", "-q", url, "main"]);
-    const first = connect(baseUrl(), ...names(url));
+    const first = connect(baseUrl(), ...names(url), { token: writeToken() });
     clients.push(first);
     const early: RefEvent[] = [];
     const sub = await first.subscribe("refs/heads/", (e) => early.push(e));
@@ -94,7 +94,7 @@ describe("resume after a disconnect", () => {
     const resumeFrom = sub.lastSeq!;
     first.close();
 
-    const writer = connect(baseUrl(), ...names(url));
+    const writer = connect(baseUrl(), ...names(url), { token: writeToken() });
     clients.push(writer);
     await writer.createBranch({ name: "two", from: "main" });
     await writer.createTag({ name: "not-a-head", target: "main" });
@@ -117,7 +117,7 @@ describe("resume after a disconnect", () => {
     const src = await tinyRepo(1);
     const url = uniqueRepoUrl("subscribe-gap");
     await git(src, ["push", "-q", url, "main"]);
-    const c = connect(baseUrl(), ...names(url));
+    const c = connect(baseUrl(), ...names(url), { token: writeToken() });
     clients.push(c);
     let gaps = 0;
     const seen: RefEvent[] = [];

@@ -1,9 +1,13 @@
 /**
  * Starts and stops a real `wrangler dev` for tests: a free port, its own persist dir, its own
  * process group (killing `npx` alone would leave workerd running).
+ * Invariants:
+ * - Secrets come only from the options: each server reads its own env file, never the checkout's
+ *   `.dev.vars`, so a developer's admin token can't leak into (or open up) a test server.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -32,7 +36,16 @@ export interface WranglerServer {
 export interface StartOptions {
   persistDir?: string;
   vars?: Record<string, string>;
+  /** The bootstrap admin secret (`ADMIN_TOKEN`), passed as a secret; none means writes are disabled. */
+  adminToken?: string;
+  /** wrangler's log level; "log" shows every line the Worker prints (default "warn"). */
+  logLevel?: "warn" | "info" | "log" | "debug";
   port?: number;
+}
+
+/** A fresh random admin secret, shaped like the tokens the server issues. */
+export function randomAdminToken(): string {
+  return `egt_${randomBytes(32).toString("base64url")}`;
 }
 
 export async function startWrangler(opts: StartOptions = {}): Promise<WranglerServer> {
@@ -41,10 +54,14 @@ export async function startWrangler(opts: StartOptions = {}): Promise<WranglerSe
   const persistDir = opts.persistDir ?? mkdtempSync(join(tmpdir(), "edgegit-state-"));
   const root = resolve(import.meta.dirname, "../..");
   const vars = Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  // An explicit --env-file makes wrangler skip .dev.vars; an empty one means no secrets at all.
+  const secretsDir = mkdtempSync(join(tmpdir(), "edgegit-secrets-"));
+  const envFile = join(secretsDir, "secrets.env");
+  writeFileSync(envFile, opts.adminToken ? `ADMIN_TOKEN=${opts.adminToken}\n` : "", { mode: 0o600 });
   const child = spawn(
     process.execPath,
     [join(root, "node_modules/wrangler/bin/wrangler.js"), "dev", "--ip", "127.0.0.1", "--port", String(port),
-      "--inspector-port", String(inspector), "--persist-to", persistDir, "--log-level", "warn", "--show-interactive-dev-session=false", ...vars],
+      "--inspector-port", String(inspector), "--persist-to", persistDir, "--log-level", opts.logLevel ?? "warn", "--show-interactive-dev-session=false", "--env-file", envFile, ...vars],
     {
       cwd: root,
       // Every wrangler on a machine shares one dev registry (~/.config/.wrangler/registry) by worker
@@ -94,6 +111,7 @@ export async function startWrangler(opts: StartOptions = {}): Promise<WranglerSe
         }
         await exited;
       }
+      rmSync(secretsDir, { recursive: true, force: true });
       if (!opts.persistDir) rmSync(persistDir, { recursive: true, force: true });
     },
   };
