@@ -80,6 +80,28 @@ describe("clones through a PackWorker pool with failing slots", () => {
     expect((await git(dir, ["status", "--porcelain"])).stdout).toBe("");
   }
 
+  it("grep scattered over the faulty slots finds exactly what git grep finds", async () => {
+    for (const rev of ["old", "main"]) {
+      const pattern = "added by commit (1[0-9]|3[0-9]):";
+      const res = await fetch(`${server.baseUrl}/e2e/pack-worker/rpc/grep`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ rev, pattern, maxResults: 1000 }),
+      });
+      expect(res.status).toBe(200);
+      const got = (await res.json()) as { matches: { path: string; line: number; text: string }[]; filesSearched: number; stoppedBy: string | null };
+      const want = lines((await git(src, ["grep", "-n", "-E", "-e", pattern, rev])).stdout).map((l) => {
+        const m = /^[^:]+:([^:]+):(\d+):(.*)$/.exec(l)!;
+        return { path: m[1], line: Number(m[2]), text: m[3] };
+      });
+      expect(got.stoppedBy).toBeNull();
+      expect(got.filesSearched).toBe(FILES);
+      expect(got.matches.map(({ path, line, text }) => ({ path, line, text }))).toEqual(want);
+    }
+    // The batches really went to the slots, met the faults and were redone.
+    expect(server.output()).toMatch(/pack-worker: grep batch \d+ \(\d+ items\) failed on pack-slot-[01]/);
+  });
+
   for (const protocol of [0, 2] as const) {
     it(`a single-branch clone of an old branch is complete (v${protocol}), its deltas resolved around the faults`, async () => {
       const dir = join(tempDir(), "old");
