@@ -10,6 +10,7 @@
 import type { PackReader } from "../../engine/index.ts";
 import { resolveWholeEntries } from "./whole-entries.ts";
 import { runGrepJob } from "./grep-job.ts";
+import { runDiffJob } from "./diff-job.ts";
 
 export interface JobContext {
   packs: PackReader;
@@ -24,6 +25,7 @@ export type JobHandler<B extends JobBatch> = (ctx: JobContext, batch: B) => Asyn
 export const JOBS = {
   "whole-entries": resolveWholeEntries,
   grep: runGrepJob,
+  diff: runDiffJob,
 } as const;
 
 export type JobKind = keyof typeof JOBS;

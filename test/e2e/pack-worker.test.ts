@@ -102,6 +102,25 @@ describe("clones through a PackWorker pool with failing slots", () => {
     expect(server.output()).toMatch(/pack-worker: grep batch \d+ \(\d+ items\) failed on pack-slot-[01]/);
   });
 
+  it("diff scattered over the faulty slots gives git's hunks for every file", async () => {
+    const res = await fetch(`${server.baseUrl}/e2e/pack-worker/rpc/diff`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ from: "old", to: "main", context: 3 }),
+    });
+    expect(res.status).toBe(200);
+    const got = (await res.json()) as { files: { path: string; status: string; hunks: { header: string; lines: string[] }[] }[] };
+    const names = lines((await git(src, ["diff", "--name-only", "old", "main"])).stdout);
+    expect(got.files.map((f) => f.path)).toEqual(names);
+    expect(names).toHaveLength(FILES);
+    for (const f of got.files) {
+      const gitLines = lines((await git(src, ["diff", "-U3", "old", "main", "--", f.path])).stdout);
+      const body = gitLines.slice(gitLines.findIndex((l) => l.startsWith("@@")));
+      expect(f.hunks.flatMap((h) => [h.header, ...h.lines]), f.path).toEqual(body);
+    }
+    expect(server.output()).toMatch(/pack-worker: diff batch \d+ \(\d+ items\) failed on pack-slot-[01]/);
+  });
+
   for (const protocol of [0, 2] as const) {
     it(`a single-branch clone of an old branch is complete (v${protocol}), its deltas resolved around the faults`, async () => {
       const dir = join(tempDir(), "old");

@@ -1,7 +1,7 @@
 /**
  * `diff`: the tree diff between two revisions, rename detection, then text hunks per file, computed
- * in batches by the pure `diffBatch` (the place a PackWorker fan-out plugs in: each batch's blob ids
- * go to a slot instead of being read and diffed here).
+ * in batches by the pure `diffBatch`: here for a few files, scattered across PackWorker slots (each
+ * reading its blobs from R2) once the files reach the pool's threshold.
  * Invariants:
  * - Blob bytes read per request are bounded (MAX_DIFF_BYTES), as is each file (MAX_FILE_BYTES) and
  *   the line-diff work (DIFF_STEPS); files past a bound are `tooLarge`, with no hunks.
@@ -12,6 +12,10 @@ import { matchesPathspecs, pathspecsMayContain } from "../../../engine/grep/inde
 import { resolveCommit, resolveTree } from "../../../engine/rev/index.ts";
 import type { RpcParsedInput, RpcResult } from "../../../protocol/rpc/index.ts";
 import type { RpcContext } from "./context.ts";
+import { env as workerEnv } from "cloudflare:workers";
+import { fromUtf8, type ObjectLocation } from "../../../engine/index.ts";
+import { packPoolFromEnv, runBatches, type PackPool, type PackPoolEnv } from "../../pack-worker/pool.ts";
+import { planWholeEntries } from "../../pack-worker/whole-entries.ts";
 import { readTree, revContext } from "./rev-context.ts";
 
 const MAX_FILE_BYTES = 1 << 20;
@@ -41,6 +45,11 @@ export async function diff(ctx: RpcContext, input: RpcParsedInput<"diff">): Prom
 
   const budget = { steps: DIFF_STEPS };
   const out: RpcResult<"diff">["files"] = [];
+  const pool = ctx.pool ?? packPoolFromEnv(workerEnv as PackPoolEnv);
+  if (pool.slot && files.length >= pool.threshold) {
+    await scatter(ctx, pool, files, input.context, out);
+    return { from, to, files: out, truncated: tree.truncated };
+  }
   for (let i = 0; i < files.length; i += BATCH_FILES) {
     const batch = files.slice(i, i + BATCH_FILES);
     const side = (s: { mode: string; oid: Oid } | undefined) => (s && entryKind(s.mode) === "blob" ? s.oid : null);
@@ -51,6 +60,39 @@ export async function diff(ctx: RpcContext, input: RpcParsedInput<"diff">): Prom
     for (const f of batch) out.push(describe(f, byFile.get(f) ?? { binary: false, tooLarge: true, hunks: [] }));
   }
   return { from, to, files: out, truncated: tree.truncated || budget.steps < 0 };
+}
+
+/**
+ * The hunks of every file on the pool. A pair whose blobs would pass the per-file or per-request
+ * byte bounds is `tooLarge` without being read, as the local path does.
+ */
+async function scatter(ctx: RpcContext, pool: PackPool, files: readonly (TreeChange | RenamedChange)[], contextLines: number, out: RpcResult<"diff">["files"]) {
+  const side = (s: { mode: string; oid: Oid } | undefined) => (s && entryKind(s.mode) === "blob" ? s.oid : undefined);
+  const located = ctx.store.locateSync(files.flatMap((f) => [side(f.old), side(f.new)].filter((o): o is Oid => o !== undefined)));
+  let left = MAX_DIFF_BYTES;
+  const work = files.map((f) => {
+    const pair = { old: located.get(side(f.old)!), new: located.get(side(f.new)!) };
+    const bytes = (pair.old?.size ?? 0) + (pair.new?.size ?? 0);
+    const fits = [pair.old, pair.new].every((l) => !l || l.size <= MAX_FILE_BYTES) && bytes <= left;
+    if (fits) left -= bytes;
+    return { file: f, pair: fits ? pair : undefined };
+  });
+  const scattered = work.filter((w) => w.pair);
+  const batches = (async function* () {
+    for (let i = 0; i < scattered.length; i += pool.batchObjects) {
+      const items = scattered.slice(i, i + pool.batchObjects).map((w) => w.pair!);
+      const sides = items.flatMap((p) => [p.old, p.new].filter((l): l is ObjectLocation => l !== undefined));
+      // One planned batch per group of pairs, so its context holds both sides' delta chains.
+      let context: ObjectLocation[] = [];
+      for await (const planned of planWholeEntries(ctx.store, sides, { objects: Number.MAX_SAFE_INTEGER, bytes: Number.MAX_SAFE_INTEGER })) context = planned.context;
+      yield { items, context, contextLines, maxFileBytes: MAX_FILE_BYTES, steps: Math.floor(DIFF_STEPS / 4) };
+    }
+  })();
+  const diffs: FileDiff[] = [];
+  for await (const results of runBatches(pool, "diff", batches, { local: { packs: ctx.packs } }))
+    for (const r of results) diffs.push(JSON.parse(fromUtf8(r)) as FileDiff);
+  let k = 0;
+  for (const w of work) out.push(describe(w.file, w.pair ? diffs[k++]! : { binary: false, tooLarge: true, hunks: [] }));
 }
 
 async function firstParentTree(ctx: RpcContext, commit: Oid): Promise<Oid | null> {
