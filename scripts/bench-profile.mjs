@@ -1,20 +1,23 @@
-// Samples the CPU of the Worker that `wrangler dev` runs (its isolate, actors included) while one
-// command runs, through the user workerd's own DevTools inspector (wrangler's inspector proxy refuses
-// scripted clients; `bench.sh --profile` finds the port), and prints where the time went:
+// Samples the CPU of the Worker that `wrangler dev` runs (its isolate, actors included) while each
+// command runs in turn (one inspector session: the proxy serves one client), through the DevTools inspector wrangler serves (`--inspector-port`; it wants an
+// Origin header, and the runtime's own inspector takes one client, wrangler), and prints where the time went:
 // each sample is put in the first category whose rule matches a frame of its stack, leaf first.
 // Invariants:
-// - Only the command's own span is sampled: profiling starts before it and stops after it exits.
+// - Only each command's own span is sampled: profiling starts before it and stops after it exits.
 // - Every sample lands in exactly one row; the rows add up to the sampled time.
 //
-//   node scripts/bench-profile.mjs INSPECTOR_PORT -- COMMAND [ARGS...]
+//   node scripts/bench-profile.mjs WRANGLER_INSPECTOR_PORT -- COMMAND [ARGS...] [-- COMMAND [ARGS...]]...
 //   env PROFILE_TOP=N also lists the N functions with the most self time
 import { spawn } from "node:child_process";
 
-const sep = process.argv.indexOf("--");
 const port = process.argv[2];
-const cmd = process.argv.slice(sep + 1);
-if (!port || sep < 0 || cmd.length === 0) {
-  console.error("usage: bench-profile.mjs INSPECTOR_PORT -- COMMAND [ARGS...]");
+const commands = [];
+for (const arg of process.argv.slice(3)) {
+  if (arg === "--") commands.push([]);
+  else commands.at(-1)?.push(arg);
+}
+if (!port || commands.length === 0 || commands.some((c) => c.length === 0)) {
+  console.error("usage: bench-profile.mjs INSPECTOR_PORT -- COMMAND [ARGS...] [-- COMMAND [ARGS...]]...");
   process.exit(2);
 }
 
@@ -34,10 +37,8 @@ const RULES = [
   ["runtime (program)", (f) => f.functionName === "(program)"],
 ];
 
-const list = await (await fetch(`http://127.0.0.1:${port}/json`)).json();
-const target = list.find((t) => t.id.startsWith("core:user:"));
-if (!target) throw new Error(`no user worker among the inspector's targets: ${list.map((t) => t.id).join(", ")}`);
-const ws = new WebSocket(target.webSocketDebuggerUrl);
+// undici's WebSocket takes headers as an extension; the proxy refuses an upgrade without Origin.
+const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, /** @type {any} */ ({ headers: { Origin: "http://localhost" } }));
 const keepAlive = setInterval(() => undefined, 1000); // an open WebSocket alone does not keep Node running
 await new Promise((ok, fail) => {
   ws.onopen = ok;
@@ -61,43 +62,49 @@ const send = (method, params = {}) =>
 
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval: 250 });
-await send("Profiler.start");
-const t0 = performance.now();
-const code = await new Promise((ok) => spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] }).on("exit", ok));
-const wall = performance.now() - t0;
-const { profile } = await send("Profiler.stop");
+for (const cmd of commands) {
+  await send("Profiler.start");
+  const t0 = performance.now();
+  const code = await new Promise((ok) => spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] }).on("exit", ok));
+  const wall = performance.now() - t0;
+  const { profile } = await send("Profiler.stop");
+  report(cmd, code, wall, profile);
+}
 ws.close();
 clearInterval(keepAlive);
+process.exit(0); // the closing socket would otherwise hold the process
 
-const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-const parent = new Map();
-for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-const byCategory = new Map();
-const selfTime = new Map();
-let total = 0;
-profile.samples.forEach((id, i) => {
-  const dt = (profile.timeDeltas[i] ?? 0) / 1000;
-  total += dt;
-  const leaf = nodes.get(id).callFrame;
-  const fn = `${leaf.functionName || "(anonymous)"} ${(leaf.url || "").split("/").pop()}:${leaf.lineNumber + 1}`;
-  selfTime.set(fn, (selfTime.get(fn) ?? 0) + dt);
-  let cat = "other JavaScript";
-  for (let at = id; at !== undefined; at = parent.get(at)) {
-    const f = nodes.get(at).callFrame;
-    const hit = RULES.find(([, test]) => test(f));
-    if (hit) {
-      cat = hit[0];
-      break;
+function report(cmd, code, wall, profile) {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byCategory = new Map();
+  const selfTime = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    total += dt;
+    const leaf = nodes.get(id).callFrame;
+    const fn = `${leaf.functionName || "(anonymous)"} ${(leaf.url || "").split("/").pop()}:${leaf.lineNumber + 1}`;
+    selfTime.set(fn, (selfTime.get(fn) ?? 0) + dt);
+    let cat = "other JavaScript";
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const f = nodes.get(at).callFrame;
+      const hit = RULES.find(([, test]) => test(f));
+      if (hit) {
+        cat = hit[0];
+        break;
+      }
     }
+    byCategory.set(cat, (byCategory.get(cat) ?? 0) + dt);
+  });
+  const shown = cmd.map((a) => a.replace(/\/\/[^@/]*@/, "//")).join(" "); // no credentials in the output
+  console.log(`\n\`${shown}\`: exit ${code}, ${wall.toFixed(0)} ms wall; ${total.toFixed(0)} ms sampled in the Worker isolate`);
+  console.log("| where | ms | share |\n|---|---:|---:|");
+  for (const [cat, ms] of [...byCategory].sort((a, b) => b[1] - a[1])) console.log(`| ${cat} | ${ms.toFixed(0)} | ${((100 * ms) / total).toFixed(1)}% |`);
+  const top = Number(process.env.PROFILE_TOP ?? 0);
+  if (top > 0) {
+    console.log(`\ntop ${top} functions by self time:`);
+    for (const [fn, ms] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)} ms  ${fn}`);
   }
-  byCategory.set(cat, (byCategory.get(cat) ?? 0) + dt);
-});
-
-console.log(`command exit ${code}, ${wall.toFixed(0)} ms wall; ${total.toFixed(0)} ms sampled in the Worker isolate`);
-console.log("| where | ms | share |\n|---|---:|---:|");
-for (const [cat, ms] of [...byCategory].sort((a, b) => b[1] - a[1])) console.log(`| ${cat} | ${ms.toFixed(0)} | ${((100 * ms) / total).toFixed(1)}% |`);
-const top = Number(process.env.PROFILE_TOP ?? 0);
-if (top > 0) {
-  console.log(`\ntop ${top} functions by self time:`);
-  for (const [fn, ms] of [...selfTime].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${ms.toFixed(1).padStart(8)} ms  ${fn}`);
 }

@@ -2,7 +2,8 @@
 # `npm run bench`: times the stock git client against edgegit (`wrangler dev`) and against git's own
 # http-backend in one git-bench.sh run, same workloads, and prints a markdown table of medians and
 # ratios. `npm run bench -- --scale [N...]` instead pushes and clones big synthetic repos (default
-# 5k 20k 50k files, ~10 KB each) and reports each one's times and the user workerd's peak RSS.
+# 5k 20k 50k files, ~10 KB each) and reports each one's times and the user workerd's peak RSS;
+# `npm run bench -- --profile [WORKLOAD]` samples the Worker's CPU during a push and a clone (5k).
 # Invariants:
 # - The server runs from a snapshot of the sources taken at start, with its own port, persist dir
 #   and process group, so edits made meanwhile never hot-reload it and it is always stopped at exit.
@@ -19,7 +20,7 @@ export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false CI=true NO_
 mkdir -p "$BENCH_WORK"
 log() { echo "[bench] $*" >&2; }
 
-SERVER_PGID="" SNAP="" PERSIST=""
+SERVER_PGID="" SNAP="" PERSIST="" GIT_URL=""
 stop_server() {
   if [ -n "$SERVER_PGID" ]; then
     kill -TERM -- "-$SERVER_PGID" 2>/dev/null || true
@@ -36,25 +37,38 @@ trap 'exit 130' INT TERM
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-# start_server: sets PORT, BASE_URL, SERVER_PGID
+# start_server: sets PORT, INSPECTOR, BASE_URL (no credentials), GIT_URL (with a write token), SERVER_PGID.
+# Auth is on, as in production: a random admin secret, and a write token made with it.
 start_server() {
   SNAP=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-bench-src.XXXXXX")
   PERSIST=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-bench-state.XXXXXX")
+  local admin
+  admin="egt_$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')"
+  printf 'ADMIN_TOKEN=%s\n' "$admin" > "$SNAP/.bench-secrets.env"
+  mkdir -p "$SNAP/.registry"
   for f in actors engine protocol client wrangler.jsonc package.json tsconfig.json; do
     [ -e "$ROOT/$f" ] && cp -r "$ROOT/$f" "$SNAP/"
   done
   ln -s "$ROOT/node_modules" "$SNAP/node_modules"
   PORT=$(free_port)
-  local inspector vars=()
-  inspector=$(free_port)
+  local vars=()
+  INSPECTOR=$(free_port)
   for kv in ${BENCH_VARS:-}; do vars+=(--var "${kv/=/:}"); done
-  (cd "$SNAP" && exec setsid wrangler dev --ip 127.0.0.1 --port "$PORT" --inspector-port "$inspector" \
-    --persist-to "$PERSIST" --log-level warn --show-interactive-dev-session=false "${vars[@]}") \
-    > "$BENCH_WORK/wrangler.log" 2>&1 &
+  (cd "$SNAP" && WRANGLER_REGISTRY_PATH="$SNAP/.registry" exec setsid wrangler dev --ip 127.0.0.1 --port "$PORT" \
+    --inspector-port "$INSPECTOR" --persist-to "$PERSIST" --log-level warn --show-interactive-dev-session=false \
+    --env-file "$SNAP/.bench-secrets.env" "${vars[@]}") > "$BENCH_WORK/wrangler.log" 2>&1 &
   SERVER_PGID=$!
   BASE_URL="http://127.0.0.1:$PORT"
   for _ in $(seq 300); do
-    curl -sf "$BASE_URL/healthz" > /dev/null 2>&1 && { log "wrangler dev ready at $BASE_URL (pgid $SERVER_PGID)"; return 0; }
+    if curl -sf "$BASE_URL/healthz" > /dev/null 2>&1; then
+      local token
+      token=$(curl -sf -X POST "$BASE_URL/admin/tokens" -H "Authorization: Bearer $admin" -H 'content-type: application/json' \
+        -d '{"name":"bench","scopes":["write"]}' | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).token))')
+      [ -n "$token" ] || { log "could not create a write token"; exit 1; }
+      GIT_URL="http://bench:$token@127.0.0.1:$PORT"
+      log "wrangler dev ready at $BASE_URL (pgid $SERVER_PGID)"
+      return 0
+    fi
     kill -0 "$SERVER_PGID" 2>/dev/null || { cat "$BENCH_WORK/wrangler.log" >&2; log "wrangler dev exited"; exit 1; }
     sleep 0.2
   done
@@ -81,7 +95,7 @@ bench() {
   export OPS=${OPS:-push clone clone-bare clone-depth1 clone-blobless ls-remote fetch-noop push-incr fetch-incr}
   start_server
   local errlog="$BENCH_WORK/bench.err" results
-  { "$GIT_BENCH_DIR/git-bench.sh" "$BASE_URL,refserver" "$@" 2>&1 1>&3 | tee "$errlog" >&2; } 3> "$BENCH_WORK/git-bench.md"
+  { "$GIT_BENCH_DIR/git-bench.sh" "$GIT_URL,refserver" "$@" 2>&1 1>&3 | sed "s#$GIT_URL#edgegit#g" | tee "$errlog" >&2; } 3> "$BENCH_WORK/git-bench.md"
   results=$(sed -n 's/.*results: \([^ ]*\.tsv\).*/\1/p' "$errlog" | tail -1)
   [ -f "$results" ] || { log "git-bench wrote no results"; exit 1; }
   local wd
@@ -91,7 +105,8 @@ bench() {
   echo "Runs: ${RUNS:-5} per workload and target; edgegit = \`wrangler dev\` ($BASE_URL), http-backend = refserver.mjs. Results: $results"
   [ -n "$wd" ] && echo "Peak RSS of the user workerd over the whole run: $(peak_rss_mb "$wd") MB"
   echo
-  node "$ROOT/scripts/bench-table.mjs" "$results" "$BASE_URL" refserver
+  sed -i "s#$GIT_URL#edgegit#g" "$results" "${results%.tsv}.raw.tsv"
+  node "$ROOT/scripts/bench-table.mjs" "$results" edgegit refserver
 }
 
 # One fresh server per size, so each peak RSS belongs to that size alone.
@@ -113,7 +128,7 @@ scale() {
       mv "$src.tmp" "$src"
     fi
     start_server
-    repo="$BASE_URL/bench/scale-$n.git"
+    repo="$GIT_URL/bench/scale-$n.git"
     c=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-scale-clone.XXXXXX")
     t0=${EPOCHREALTIME/./}
     git -C "$src" push -q "$repo" main
@@ -130,4 +145,25 @@ scale() {
   done
 }
 
-if [ "${1:-}" = --scale ]; then shift; scale "$@"; else bench "$@"; fi
+profile() {
+  local spec=${1:-5k} c url src n
+  if [ -d "$spec/.git" ]; then src=$spec; else
+    n=${spec,,}; n=${n%k}; [ "$n" != "${spec,,}" ] && n=$((n * 1000))
+    src="$BENCH_WORK/workloads/synth-$n"
+    [ -d "$src/.git" ] || "$GIT_BENCH_DIR/gen-workload.sh" "$src" "$n" >&2
+  fi
+  start_server
+  url="$GIT_URL/bench/profile.git"
+  c=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-profile.XXXXXX")
+  machine
+  git -C "$src" push -q "$GIT_URL/bench/warmup.git" main # JIT and actor start-up are not the push's
+  node "$ROOT/scripts/bench-profile.mjs" "$INSPECTOR" -- git -C "$src" push -q "$url" main \
+    -- git clone -q --bare "$url" "$c/bare.git" -- git clone -q "$url" "$c/full" -- git ls-remote -q "$url"
+  rm -rf "$c"
+}
+
+case "${1:-}" in
+  --scale) shift; scale "$@" ;;
+  --profile) shift; profile "$@" ;;
+  *) bench "$@" ;;
+esac

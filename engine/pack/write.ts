@@ -56,13 +56,39 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
   let out: Uint8Array[] = [];
   let outLen = 0;
   let pos = 0;
+  // Entries that go out byte for byte are gathered into one run of their window's bytes, so a
+  // stretch of the stored pack costs one hash update and no copy.
+  let run: Uint8Array | undefined;
+  let runFrom = 0;
+  let runTo = 0;
+  const endRun = () => {
+    if (!run) return;
+    const b = run.subarray(runFrom, runTo);
+    run = undefined;
+    hash.update(b);
+    out.push(b);
+    outLen += b.length;
+  };
+  const copy = (bytes: Uint8Array, from: number, to: number) => {
+    if (run === bytes && runTo === from) runTo = to;
+    else {
+      endRun();
+      run = bytes;
+      runFrom = from;
+      runTo = to;
+    }
+    pos += to - from;
+  };
   const emit = (b: Uint8Array) => {
+    endRun();
     hash.update(b);
     out.push(b);
     outLen += b.length;
     pos += b.length;
   };
+  const pending = () => outLen + (run ? runTo - runFrom : 0);
   const flush = () => {
+    endRun();
     const chunk = out.length === 1 ? out[0]! : concatBytes(out);
     out = [];
     outLen = 0;
@@ -88,21 +114,31 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     const last = window[window.length - 1]!;
     const bytes = await packs.readRange(first.pack, first.offset, last.offset + last.packedLen - first.offset);
     for (const loc of window) {
-      const raw = bytes.subarray(loc.offset - first.offset, loc.offset - first.offset + loc.packedLen);
-      if (raw.length !== loc.packedLen) throw new GitError("pack-read-short", `stored entry of ${loc.oid} is cut off`, { retryable: true });
+      const from = loc.offset - first.offset;
+      if (from + loc.packedLen > bytes.length) throw new GitError("pack-read-short", `stored entry of ${loc.oid} is cut off`, { retryable: true });
       const start = pos;
-      if (loc.entryType < 5) emit(raw);
-      else await writeDelta(loc, raw, start);
+      if (asStored(loc, start)) copy(bytes, from, from + loc.packedLen);
+      else await writeDelta(loc, bytes.subarray(from, from + loc.packedLen), start);
       writtenAt.set(loc.oid, start);
       opts.onEntry?.(++written);
-      if (outLen >= chunkBytes) yield flush();
+      if (pending() >= chunkBytes) yield flush();
     }
   }
   if (wholes && !(await wholes.next()).done) throw new GitError("pack-entries-mismatch", "more whole entries came back than were asked for");
+  endRun();
   const trailer = new Uint8Array(hash.digest());
   out.push(trailer);
   outLen += trailer.length;
   yield flush();
+
+  /** True when the stored entry, header included, is exactly what goes out at `start`. */
+  function asStored(loc: ObjectLocation, start: number): boolean {
+    if (loc.entryType < 5) return true;
+    const base = loc.baseOid!;
+    const baseAt = writtenAt.get(base);
+    if (loc.entryType === 6) return opts.ofsDelta && baseAt !== undefined && loc.baseOffset !== undefined && start - baseAt === loc.offset - loc.baseOffset;
+    return !(opts.ofsDelta && baseAt !== undefined) && (baseAt !== undefined || sending.has(base) || opts.clientHas(base));
+  }
 
   /** A whole object copied in `windowBytes` pieces; a large delta is resolved like any other. */
   async function* writeLarge(loc: ObjectLocation): AsyncGenerator<Uint8Array> {
@@ -162,4 +198,45 @@ function* windows(items: readonly ObjectLocation[], max: number): Generator<Obje
     cur.push(it);
   }
   if (cur.length) yield cur;
+}
+
+/** A stored pack whose every entry is to be sent. */
+export interface WholePack {
+  key: string;
+  /** Bytes of the stored pack, trailer included. */
+  bytes: number;
+  /** Entries in it, as its header states. */
+  objects: number;
+}
+
+/**
+ * Writes one pack holding every entry of `packs`, in order, by copying each stored pack between its
+ * header and its trailer: no entry is decoded. Offsets inside a pack keep their distances, so its
+ * OFS_DELTAs stay valid; REF_DELTAs stay as stored (their bases are in the packs).
+ * The caller guarantees that the packs' entries are exactly the objects to send, each once, and
+ * that the client understands ofs-delta. Each pack's header is checked against `objects`.
+ */
+export async function* writeWholePacks(packs: readonly WholePack[], reader: PackReader, opts: { windowBytes?: number } = {}): AsyncGenerator<Uint8Array> {
+  const windowBytes = opts.windowBytes ?? 4 << 20;
+  const hash = createHash("sha1");
+  const header = new Uint8Array(12);
+  header.set([0x50, 0x41, 0x43, 0x4b, 0, 0, 0, 2]);
+  new DataView(header.buffer).setUint32(8, packs.reduce((n, p) => n + p.objects, 0));
+  hash.update(header);
+  yield header;
+  for (const p of packs) {
+    const end = p.bytes - 20;
+    for (let at = 0; at < end; at += windowBytes) {
+      const piece = await reader.readRange(p.key, at, Math.min(windowBytes, end - at));
+      if (at === 0) {
+        const head = new DataView(piece.buffer, piece.byteOffset, 12);
+        if (head.getUint32(0) !== 0x5041434b || head.getUint32(8) !== p.objects)
+          throw new GitError("pack-entries-mismatch", `stored pack ${p.key} does not hold the ${p.objects} entries it is indexed with`);
+      }
+      const body = at === 0 ? piece.subarray(12) : piece;
+      hash.update(body);
+      yield body;
+    }
+  }
+  yield new Uint8Array(hash.digest());
 }

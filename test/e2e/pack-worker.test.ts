@@ -7,6 +7,7 @@
  * Spec: gitprotocol-pack(5) "Packfile Data"; gitformat-pack(5).
  */
 import { createHash } from "node:crypto";
+import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createToken } from "./admin-api.ts";
@@ -140,6 +141,22 @@ describe("clones through a PackWorker pool with failing slots", () => {
     const dir = join(tempDir(), "full");
     await git(tempDir(), ["clone", "-q", url, dir]);
     await expectComplete(dir, "main");
+  });
+
+  it("after a thin push, a full clone (the stored packs sent whole) is complete", async () => {
+    const work = join(tempDir(), "work");
+    await git(tempDir(), ["clone", "-q", url, work]);
+    await git(work, ["config", "user.name", "T"]);
+    await git(work, ["config", "user.email", "t@example.com"]);
+    for (let f = 0; f < FILES; f += 5) appendFileSync(join(work, `dir-${f % 4}/file-${f}.txt`), `one more line for ${f}\n`);
+    await git(work, ["commit", "-qam", "thin"]);
+    const pushed = await git(work, ["push", "-v", "origin", "main"]);
+    expect(pushed.stderr).toMatch(/main -> main/);
+    const dir = join(tempDir(), "after-thin");
+    await git(tempDir(), ["clone", "-q", url, dir]);
+    await fsck(dir);
+    expect(await revParse(dir, "HEAD")).toBe(await revParse(work, "HEAD"));
+    expect((await git(dir, ["rev-list", "--count", "--all"])).stdout.trim()).toBe(String(COMMITS + 1));
   });
 
   it("the faults were hit: batches failed on both faulty slots and were redone", () => {

@@ -7,7 +7,7 @@ import { bytesEqual, concatBytes } from "../../../engine/bytes.ts";
 import type { Oid } from "../../../engine/oid.ts";
 import { ObjectReader } from "../../../engine/object-reader.ts";
 import { scanPack, type ScannedEntry } from "../../../engine/pack/scan.ts";
-import { encodeWholeEntry, writePack, type WritePackOptions } from "../../../engine/pack/write.ts";
+import { encodeWholeEntry, writePack, writeWholePacks, type WholePack, type WritePackOptions } from "../../../engine/pack/write.ts";
 import type { ObjectLocation, PackReader } from "../../../engine/storage.ts";
 import { MemoryStore } from "../memory-store.ts";
 import { git, gitText, makeRepo, verifyPack } from "../../fixtures/pack-repo.ts";
@@ -210,5 +210,40 @@ describe("writePack with a producer of whole entries", () => {
     await expect(write(items, { wholeEntries: () => from([...all, all[0]!]) })).rejects.toMatchObject({ code: "pack-entries-mismatch" });
     await expect(write(items, { wholeEntries: () => from([all[1]!, all[0]!, ...all.slice(2)]) })).rejects.toMatchObject({ code: "pack-entries-mismatch" });
     expect(bytesEqual(await write(items, { wholeEntries: () => from(all) }), await write(items))).toBe(true);
+  });
+});
+
+describe("writeWholePacks", () => {
+  async function copy(packs: WholePack[], windowBytes?: number): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    for await (const c of writeWholePacks(packs, store, { windowBytes })) chunks.push(c);
+    return concatBytes(chunks);
+  }
+
+  it("sends one stored pack as it is, byte for byte, whatever the window", async () => {
+    const one = { key: "repacked", bytes: packBytes.length, objects: store.locations.length };
+    expect(bytesEqual(await copy([one]), packBytes)).toBe(true);
+    expect(bytesEqual(await copy([one], 1000), packBytes)).toBe(true);
+  });
+
+  it("joins several packs into one that git indexes, every object once, OFS deltas intact", async () => {
+    // An older pack and the pack of what came after it (not thin: its deltas' bases are inside it).
+    const older = git(dir, ["pack-objects", "-q", "--revs", "--stdout", "--delta-base-offset"], "main~40\n");
+    const newer = git(dir, ["pack-objects", "-q", "--revs", "--stdout", "--delta-base-offset"], "main\n^main~40\n");
+    const parts = new MemoryStore();
+    const a = await parts.indexPack("older", older);
+    const b = await parts.indexPack("newer", newer);
+    expect(b.some((e) => e.entryType === 6)).toBe(true);
+    const chunks: Uint8Array[] = [];
+    const packs = [{ key: "older", bytes: older.length, objects: a.length }, { key: "newer", bytes: newer.length, objects: b.length }];
+    for await (const c of writeWholePacks(packs, parts, { windowBytes: 4096 })) chunks.push(c);
+    const out = concatBytes(chunks);
+    expect(out.length).toBe(older.length + newer.length - 32);
+    expect(oidsOf(gitIndex(out))).toEqual(oidsOf([...a, ...b]));
+  });
+
+  it("refuses a stored pack whose header does not hold the entries it is indexed with", async () => {
+    const wrong = { key: "repacked", bytes: packBytes.length, objects: store.locations.length - 1 };
+    await expect(copy([wrong])).rejects.toMatchObject({ code: "pack-entries-mismatch" });
   });
 });
