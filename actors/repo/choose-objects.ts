@@ -28,17 +28,29 @@ function reachableFromRefs(store: RepoStore, oid: Oid): boolean {
   return tips.some((t) => store.isAncestor(oid, t));
 }
 
-/** Splits wants into commits (tags peeled) and other roots (tag objects, trees, blobs). */
-export function peelWants(store: RepoStore, wants: readonly Oid[]): { commits: Oid[]; roots: Oid[] } {
+/**
+ * Splits wants into commits (tags peeled), blobs, and other roots (tag objects, trees). One batch
+ * look-up types them all: a partial clone's lazy fetch wants thousands of blobs by id, and each
+ * must cost an index row, not a read.
+ */
+export function peelWants(store: RepoStore, wants: readonly Oid[]): { commits: Oid[]; blobs: Oid[]; roots: Oid[] } {
   const commits: Oid[] = [];
+  const blobs: Oid[] = [];
   const roots: Oid[] = [];
+  const located = store.locateSync(wants);
   for (const w of wants) {
-    const peeled = store.peel(w);
-    if (peeled.oid !== w) roots.push(w);
-    if (peeled.type === "commit") commits.push(peeled.oid);
-    else roots.push(peeled.oid);
+    const type = located.get(w)?.type;
+    if (type === "commit") commits.push(w);
+    else if (type === "blob") blobs.push(w);
+    else if (type === "tag") {
+      roots.push(w);
+      const peeled = store.peel(w);
+      if (peeled.type === "commit") commits.push(peeled.oid);
+      else if (peeled.type === "blob") blobs.push(peeled.oid);
+      else roots.push(peeled.oid);
+    } else roots.push(w);
   }
-  return { commits, roots };
+  return { commits, blobs, roots };
 }
 
 export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise<{ locations: ObjectLocation[]; clientHas: Set<Oid> }> {
@@ -49,7 +61,7 @@ export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise
   if (whole && store.getMeta("clean") !== "0" && [...refOids].every((o) => wants.has(o)))
     return { locations: [...store.allLocations()], clientHas: new Set() };
 
-  const { commits: commitWants, roots } = peelWants(store, req.wants);
+  const { commits: commitWants, blobs: blobWants, roots } = peelWants(store, req.wants);
   const { send, boundary: held } = req.shallow ? { send: req.shallow.send, boundary: req.shallow.held } : store.commitsBetween(commitWants, req.common);
   const sendNodes = store.commitsSync(send);
   const boundaryTrees = new Map([...store.commitsSync(held)].map(([oid, c]) => [oid, c.tree]));
@@ -65,10 +77,11 @@ export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise
     boundary: req.shallow?.boundary,
     filter: req.filter,
   });
-  const located = store.locateSync(oids);
+  oids.push(...blobWants); // wanted by id: sent as they are, never read or filtered
+  const located = store.locateSync([...new Set(oids)]);
   const limit = req.filter?.blobLimit;
   const locations: ObjectLocation[] = [];
-  for (const o of oids) {
+  for (const o of new Set(oids)) {
     const l = located.get(o);
     if (!l) throw new GitError("object-missing", `object ${o} is reachable but not stored`);
     if (limit !== undefined && l.type === "blob" && l.size >= limit && !wants.has(o)) continue;

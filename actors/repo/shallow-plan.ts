@@ -56,8 +56,8 @@ export function planShallow(store: RepoStore, req: ShallowRequest): ShallowPlan 
     const depths = store.walkDepth(roots, limit);
     included = new Set(depths.keys());
     if (req.deepenRelative) for (const c of store.closure(req.wants, { stop: [...req.clientShallows, ...req.common] })) included.add(c);
-    const nodes = parents(depths.keys());
-    boundary = new Set([...depths].filter(([oid, d]) => d === limit && (nodes.get(oid)?.parents.length ?? 0) > 0).map(([oid]) => oid));
+    // As git does, a commit at the depth limit is shallow even when it is a root.
+    boundary = new Set([...depths].filter(([, d]) => d === limit).map(([oid]) => oid));
   } else {
     const deep = (req.depth ?? 0) >= INFINITE_DEPTH;
     included = store.closure(req.wants, deep ? {} : { since: req.deepenSince, exclude: req.deepenNot });

@@ -62,6 +62,20 @@ describe.each<Protocol>([0, 2])("shallow clone and fetch, protocol v%i", (protoc
     expect((await objectSet(ours)).length).toBe(tipObjects + tags);
   });
 
+  it("clone --depth 1 of a one-commit repo marks the root shallow, as git does", async () => {
+    const one = join(tempDir(), "one");
+    await git(tempDir(), ["init", "-q", "-b", "main", one]);
+    await git(one, ["commit", "-q", "--allow-empty", "-m", "root"]);
+    const oneUrl = uniqueRepoUrl(`one-v${protocol}`);
+    await git(one, ["push", "-q", oneUrl, "main"]);
+    const ours = join(tempDir(), "ours");
+    const theirs = join(tempDir(), "theirs");
+    await git(tempDir(), ["clone", "-q", "--depth", "1", oneUrl, ours], { protocol });
+    await git(tempDir(), ["clone", "-q", "--depth", "1", `file://${one}`, theirs], { protocol });
+    expect(await shallowFile(ours)).toEqual(await shallowFile(theirs));
+    expect((await git(ours, ["rev-parse", "--is-shallow-repository"])).stdout.trim()).toBe("true");
+  });
+
   it("clone --depth 3 of every branch of a history with merges", async () => {
     const dirs = await both(["--depth", "3", "--no-single-branch"]);
     await expectSame(dirs);
