@@ -8,6 +8,8 @@
 //
 //   node scripts/bench-profile.mjs WRANGLER_INSPECTOR_PORT -- COMMAND [ARGS...] [-- COMMAND [ARGS...]]...
 //   env PROFILE_TOP=N also lists the N functions with the most self time
+//   env PROFILE_HEAP=1 instead polls the isolate's memory (Runtime.getHeapUsage: the JS heap plus
+//   ArrayBuffer backing stores, which hold every byte buffer) and prints the peaks
 import { spawn } from "node:child_process";
 
 const port = process.argv[2];
@@ -60,6 +62,33 @@ const send = (method, params = {}) =>
     ws.send(JSON.stringify({ id, method, params }));
   });
 
+if (process.env.PROFILE_HEAP === "1") {
+  for (const cmd of commands) {
+    // Each command's peak starts from live data only. workerd never answers collectGarbage, so it
+    // is sent without waiting; the next request is handled after it.
+    ws.send(JSON.stringify({ id: ++seq, method: "HeapProfiler.collectGarbage", params: {} }));
+    await send("Runtime.getHeapUsage");
+    let peak = 0;
+    let peakHeap = 0;
+    let peakBuffers = 0;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const { usedSize, backingStorageSize = 0 } = await send("Runtime.getHeapUsage");
+        peak = Math.max(peak, usedSize + backingStorageSize);
+        peakHeap = Math.max(peakHeap, usedSize);
+        peakBuffers = Math.max(peakBuffers, backingStorageSize);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const code = await new Promise((ok) => spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] }).on("exit", ok));
+    polling = false;
+    await poll;
+    const mb = (n) => (n / 2 ** 20).toFixed(0);
+    console.log(`${mb(peak)} MB peak (JS heap ${mb(peakHeap)}, buffers ${mb(peakBuffers)}): \`${cmd.map((a) => a.replace(/\/\/[^@/]*@/, "//")).join(" ")}\` (exit ${code})`);
+  }
+  process.exit(0);
+}
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval: 250 });
 for (const cmd of commands) {

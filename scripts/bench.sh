@@ -21,6 +21,7 @@ mkdir -p "$BENCH_WORK"
 log() { echo "[bench] $*" >&2; }
 
 SERVER_PGID="" SNAP="" PERSIST="" GIT_URL=""
+# stop_server [keep]: with "keep", the persist dir stays for the next start_server.
 stop_server() {
   if [ -n "$SERVER_PGID" ]; then
     kill -TERM -- "-$SERVER_PGID" 2>/dev/null || true
@@ -28,9 +29,11 @@ stop_server() {
     kill -KILL -- "-$SERVER_PGID" 2>/dev/null || true
     SERVER_PGID=""
   fi
-  [ -n "$PERSIST" ] && rm -rf "$PERSIST"
   [ -n "$SNAP" ] && rm -rf "$SNAP"
-  PERSIST="" SNAP=""
+  SNAP=""
+  [ "${1:-}" = keep ] && return
+  [ -n "$PERSIST" ] && rm -rf "$PERSIST"
+  PERSIST=""
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
@@ -38,10 +41,11 @@ trap 'exit 130' INT TERM
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 # start_server: sets PORT, INSPECTOR, BASE_URL (no credentials), GIT_URL (with a write token), SERVER_PGID.
-# Auth is on, as in production: a random admin secret, and a write token made with it.
+# Auth is on, as in production: a random admin secret, and a write token made with it. Storage is
+# a new persist dir, or the one a `stop_server keep` left.
 start_server() {
   SNAP=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-bench-src.XXXXXX")
-  PERSIST=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-bench-state.XXXXXX")
+  [ -n "$PERSIST" ] || PERSIST=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-bench-state.XXXXXX")
   local admin
   admin="egt_$(node -e 'console.log(require("crypto").randomBytes(32).toString("base64url"))')"
   printf 'ADMIN_TOKEN=%s\n' "$admin" > "$SNAP/.bench-secrets.env"
@@ -109,14 +113,20 @@ bench() {
   node "$ROOT/scripts/bench-table.mjs" "$results" edgegit refserver
 }
 
-# One fresh server per size, so each peak RSS belongs to that size alone.
+# Peak memory of the Worker isolate while a command runs: "total (JS heap+buffers)" in MB.
+isolate_peak() {
+  PROFILE_HEAP=1 node "$ROOT/scripts/bench-profile.mjs" "$INSPECTOR" "$@" |
+    awk '{gsub(/[,):]/, "", $6); gsub(/[,):]/, "", $8); print $1 " (" $6 "+" $8 ")"}'
+}
+
+# One fresh server per size and operation, so each peak belongs to that size and operation alone.
 scale() {
   [ $# -ge 1 ] || set -- 5k 20k 50k
-  local spec n src repo t0 t1 t2 wd c
+  local spec n src t0 t1 t2 t3 c rss_push rss_clone heap_push heap_clone
   machine
   echo
-  echo "| files | pack MB | push s | clone s | user workerd peak RSS MB |"
-  echo "|---:|---:|---:|---:|---:|"
+  echo "| files | pack MB | push s | clone s | user workerd peak RSS: push, MB | clone, MB | isolate peak, JS heap + buffers: push, MB | clone, MB |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
   for spec in "$@"; do
     n=${spec,,}; n=${n%k}; [ "$n" != "${spec,,}" ] && n=$((n * 1000))
     src="$BENCH_WORK/sources/scale-$n"
@@ -127,19 +137,23 @@ scale() {
         git -c user.name=bench -c user.email=bench@example.invalid commit -q -m "scale $n files" && git repack -q -a -d)
       mv "$src.tmp" "$src"
     fi
-    start_server
-    repo="$GIT_URL/bench/scale-$n.git"
     c=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-scale-clone.XXXXXX")
+    # The push and the clone each on a server of their own (same storage), so each peak is its own.
+    start_server
     t0=${EPOCHREALTIME/./}
-    git -C "$src" push -q "$repo" main
+    heap_push=$(isolate_peak -- git -C "$src" push -q "$GIT_URL/bench/scale-$n.git" main)
     t1=${EPOCHREALTIME/./}
-    git clone -q --bare "$repo" "$c/clone.git"
+    rss_push=$(peak_rss_mb "$(user_workerd)")
+    stop_server keep
+    start_server
     t2=${EPOCHREALTIME/./}
+    heap_clone=$(isolate_peak -- git clone -q --bare "$BASE_URL/bench/scale-$n.git" "$c/clone.git")
+    t3=${EPOCHREALTIME/./}
+    rss_clone=$(peak_rss_mb "$(user_workerd)")
     git -C "$c/clone.git" fsck --no-progress >&2
     [ "$(git -C "$c/clone.git" rev-parse main)" = "$(git -C "$src" rev-parse main)" ] || { log "clone of $n files is wrong"; exit 1; }
-    wd=$(user_workerd)
-    printf '| %s | %s | %.1f | %.1f | %s |\n' "$n" "$(du -m "$src"/.git/objects/pack/*.pack | awk '{print $1}')" \
-      "$(( (t1 - t0) / 1000 ))e-3" "$(( (t2 - t1) / 1000 ))e-3" "$(peak_rss_mb "$wd")"
+    printf '| %s | %s | %.1f | %.1f | %s | %s | %s | %s |\n' "$n" "$(du -m "$src"/.git/objects/pack/*.pack | awk '{print $1}')" \
+      "$(( (t1 - t0) / 1000 ))e-3" "$(( (t3 - t2) / 1000 ))e-3" "$rss_push" "$rss_clone" "$heap_push" "$heap_clone"
     rm -rf "$c"
     stop_server
   done
