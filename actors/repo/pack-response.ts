@@ -8,7 +8,7 @@
  *   band 3 (git prints it and stops), never as a silently short pack.
  */
 import { env as workerEnv } from "cloudflare:workers";
-import { GitError, concatBytes, utf8, writePack, writeWholePacks, type ObjectLocation, type WholePack, type ObjectReader, type Oid, type PackReader } from "../../engine/index.ts";
+import { GitError, utf8, writePack, writeWholePacks, type ObjectLocation, type WholePack, type ObjectReader, type Oid, type PackReader } from "../../engine/index.ts";
 import { chooseObjects } from "./choose-objects.ts";
 import { sideBand, SIDE_BAND_64K_DATA, SIDE_BAND_DATA } from "../../protocol/index.ts";
 import { packPoolFromEnv, runBatches, type PackPool, type PackPoolEnv } from "../pack-worker/pool.ts";
@@ -78,11 +78,8 @@ export async function* streamPack(ctx: PackContext, req: PackRequest): AsyncGene
     };
   }
   try {
-    // One chunk of side-band lines per pack chunk: fewer, larger chunks cross the actor's stream.
-    for await (const chunk of pack) {
-      const lines = frame(1, chunk);
-      yield lines.length === 1 ? lines[0]! : concatBytes(lines);
-    }
+    const max = req.sideBand === "64k" ? SIDE_BAND_64K_DATA : SIDE_BAND_DATA;
+    for await (const chunk of pack) yield req.sideBand === "none" ? chunk : packLines(chunk, max);
   } catch (e) {
     if (req.sideBand === "none") throw e;
     if (!(e instanceof GitError)) console.error("upload-pack: pack failed", e);
@@ -93,15 +90,37 @@ export async function* streamPack(ctx: PackContext, req: PackRequest): AsyncGene
 }
 
 /**
+ * Pack data as band-1 side-band lines of at most `max` data bytes, all in one buffer: one copy of
+ * the data, and one chunk per pack chunk across the actor's stream.
+ */
+function packLines(data: Uint8Array, max: number): Uint8Array {
+  const lines = Math.ceil(data.length / max);
+  const out = new Uint8Array(data.length + 5 * lines);
+  let o = 0;
+  for (let at = 0; at < data.length; at += max) {
+    const part = data.subarray(at, at + max);
+    const len = (part.length + 5).toString(16).padStart(4, "0");
+    for (let i = 0; i < 4; i++) out[o + i] = len.charCodeAt(i);
+    out[o + 4] = 1;
+    out.set(part, o + 5);
+    o += part.length + 5;
+  }
+  return out;
+}
+
+/**
  * The live packs, to send whole, when a fetch wants everything (chooseObjects' fast path: no haves,
- * no depth or filter, every ref wanted, nothing stranded) and each live pack holds exactly the
+ * no filter, every ref wanted, nothing stranded; a depth that cuts nothing) and each live pack holds exactly the
  * objects indexed in it (a pack with an entry indexed elsewhere, a duplicate, does not qualify).
  * Then no object row is read: the clone is the packs' bytes.
  */
 function wholePacks(store: RepoStore, req: PackRequest): WholePack[] | undefined {
-  if (!req.ofsDelta || req.shallow || req.filter || req.common.length > 0 || store.getMeta("clean") === "0") return undefined;
+  if (!req.ofsDelta || req.filter || req.common.length > 0 || store.getMeta("clean") === "0") return undefined;
   const wants = new Set(req.wants);
   if (!store.refs().every((r) => wants.has(r.oid))) return undefined;
+  // A shallow fetch that still sends every commit (a depth past the history) sends everything too.
+  if (req.shallow && (req.shallow.held.length > 0 || req.shallow.send.length !== store.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM commits`).one().n))
+    return undefined;
   const packs = store.sql
     .exec<{ key: string; bytes: number; objects: number; indexed: number }>(
       `SELECT p.key, p.bytes, p.objects, (SELECT count(*) FROM objects o WHERE o.pack = p.id) AS indexed
