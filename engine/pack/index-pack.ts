@@ -12,26 +12,17 @@
 import { GitError } from "../errors.ts";
 import { hashObject } from "../hash.ts";
 import type { Oid } from "../oid.ts";
+import type { ObjectLocation } from "../storage.ts";
 import { ByteLru } from "../cache/byte-lru.ts";
-import { OBJECT_TYPE_BY_CODE, type GitObject, type ObjectType, type PackEntryType } from "../object/types.ts";
+import { OBJECT_TYPE_BY_CODE, type GitObject, type PackEntryType } from "../object/types.ts";
 import { inflateEntry } from "../zlib.ts";
 import { applyDelta } from "./delta.ts";
 import type { ScannedEntry } from "./scan.ts";
 
 export type IndexPackErrorCode = "delta-base-missing" | "delta-too-deep" | "delta-cycle";
 
-export interface IndexedEntry {
-  oid: Oid;
-  offset: number;
-  headerLen: number;
-  packedLen: number;
-  entryType: PackEntryType;
-  type: ObjectType;
-  size: number;
-  baseOid?: Oid;
-  baseOffset?: number;
-  depth: number;
-}
+/** An object as this pack holds it: a location, before the pack has a storage key. */
+export type IndexedEntry = Omit<ObjectLocation, "pack">;
 
 export interface IndexPackContext {
   /** Objects the repo already has, for thin-pack bases. */

@@ -6,25 +6,10 @@
  * Spec: README "Auth" (POST/GET /admin/tokens, DELETE /admin/tokens/<id>, POST /<owner>/<repo>/settings).
  */
 
-export type Scope = "read" | "write" | "admin";
-
-export interface NewToken {
-  name: string;
-  scopes: Scope[];
-  repos?: string[];
-  /** Milliseconds since the epoch. */
-  expiresAt?: number;
-}
-
-export interface TokenInfo {
-  id: string;
-  name: string;
-  scopes: Scope[];
-  repos: string[];
-  expiresAt: number | null;
-  createdAt: number;
-  revokedAt: number | null;
-}
+// The server's own types: these tests speak the admin API's real shapes.
+export type { Scope } from "../../actors/auth/tokens.ts";
+export type { NewTokenRequest as NewToken, TokenInfo } from "../../actors/auth/token-store.ts";
+import type { NewTokenRequest as NewToken, TokenInfo } from "../../actors/auth/token-store.ts";
 
 /** One admin call; `credential` goes as a Bearer token, none sends the call anonymously. */
 export function adminCall(baseUrl: string, credential: string | undefined, method: string, path = "", body?: unknown): Promise<Response> {
