@@ -1,12 +1,15 @@
 /**
- * Writes a fetch's pack by copying stored entries (runs of verbatim entries in one piece); only a
- * delta's header is rewritten (new base offset, or OFS→REF). A delta whose base is neither sent nor
- * held is sent whole, from `wholeEntries` (a PackWorker fan-out) or `readObject`. `writeWholePacks`
- * copies whole stored packs between header and trailer.
+ * Writes a pack for a fetch by copying stored entries: compressed data goes out as stored, and only
+ * a delta's header is rewritten (its base offset, or OFS→REF when the base is not sent before it).
+ * A delta is resolved and recompressed only when its base is neither sent nor held by the client;
+ * those entries can come from `wholeEntries` (a PackWorker fan-out), which starts before the copy.
  * Invariants:
- * - Exactly `items.length` entries go out, each once; a short or mismatched `wholeEntries` throws.
- * - An OFS_DELTA only points backwards into what this pack already wrote.
- * - Memory holds one read window and one output chunk, never the pack.
+ * - Exactly `items.length` entries are written, each object once; the header count is exact.
+ * - `wholeEntries` yields exactly one entry per object it was given, in order, each with that
+ *   object's type and size; anything else (short, long, mismatched) throws: never a short pack.
+ * - An OFS_DELTA only ever points backwards into what this pack already wrote.
+ * - Reads are coalesced into windows of at most `windowBytes`; memory holds one window and one
+ *   output chunk, never the pack.
  * Spec: gitformat-pack(5); gitprotocol-capabilities(5) "ofs-delta", "thin-pack".
  */
 import { createHash } from "node:crypto";
@@ -62,6 +65,7 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     if (!run) return;
     const b = run.subarray(runFrom, runTo);
     run = undefined;
+    hash.update(b);
     out.push(b);
     outLen += b.length;
   };
@@ -77,18 +81,17 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
   };
   const emit = (b: Uint8Array) => {
     endRun();
+    hash.update(b);
     out.push(b);
     outLen += b.length;
     pos += b.length;
   };
   const pending = () => outLen + (run ? runTo - runFrom : 0);
-  // Hashed a chunk at a time: one update per entry costs more than the copy.
   const flush = () => {
     endRun();
     const chunk = out.length === 1 ? out[0]! : concatBytes(out);
     out = [];
     outLen = 0;
-    hash.update(chunk);
     return chunk;
   };
 
@@ -122,8 +125,11 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     }
   }
   if (wholes && !(await wholes.next()).done) throw new GitError("pack-entries-mismatch", "more whole entries came back than were asked for");
-  const tail = flush();
-  yield concatBytes([tail, new Uint8Array(hash.digest())]);
+  endRun();
+  const trailer = new Uint8Array(hash.digest());
+  out.push(trailer);
+  outLen += trailer.length;
+  yield flush();
 
   /** True when the stored entry, header included, is exactly what goes out at `start`. */
   function asStored(loc: ObjectLocation, start: number): boolean {
