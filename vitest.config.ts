@@ -7,12 +7,14 @@ export default defineConfig({
     projects: [
       {
         // Pure engine and protocol code on bytes; real git is the reference where a test needs one.
-        test: { name: "unit", include: ["test/engine/**/*.test.ts", "test/protocol/**/*.test.ts"], environment: "node" },
+        // Timeouts are generous because CI machines are small and shared: a test fails on what it
+        // asserts, not on a slow moment.
+        test: { name: "unit", include: ["test/engine/**/*.test.ts", "test/protocol/**/*.test.ts"], environment: "node", testTimeout: 30_000 },
       },
       {
         // Inside workerd (Miniflare) with the bindings from wrangler.jsonc.
         plugins: [agents(), cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" } })],
-        test: { name: "workers", include: ["test/workers/**/*.test.ts"] },
+        test: { name: "workers", include: ["test/workers/**/*.test.ts"], testTimeout: 30_000 },
       },
       {
         // The real git CLI against one shared `wrangler dev` (started by global-setup.ts).

@@ -57,7 +57,7 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
   let outLen = 0;
   let pos = 0;
   // Entries that go out byte for byte are gathered into one run of their window's bytes, so a
-  // stretch of the stored pack costs one hash update and no copy.
+  // stretch of the stored pack costs no per-entry copy.
   let run: Uint8Array | undefined;
   let runFrom = 0;
   let runTo = 0;
@@ -65,7 +65,6 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     if (!run) return;
     const b = run.subarray(runFrom, runTo);
     run = undefined;
-    hash.update(b);
     out.push(b);
     outLen += b.length;
   };
@@ -81,17 +80,18 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
   };
   const emit = (b: Uint8Array) => {
     endRun();
-    hash.update(b);
     out.push(b);
     outLen += b.length;
     pos += b.length;
   };
   const pending = () => outLen + (run ? runTo - runFrom : 0);
+  // Hashed a chunk at a time: an update per entry cost more than the copy did.
   const flush = () => {
     endRun();
     const chunk = out.length === 1 ? out[0]! : concatBytes(out);
     out = [];
     outLen = 0;
+    hash.update(chunk);
     return chunk;
   };
 
@@ -125,11 +125,8 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     }
   }
   if (wholes && !(await wholes.next()).done) throw new GitError("pack-entries-mismatch", "more whole entries came back than were asked for");
-  endRun();
-  const trailer = new Uint8Array(hash.digest());
-  out.push(trailer);
-  outLen += trailer.length;
-  yield flush();
+  const tail = flush();
+  yield concatBytes([tail, new Uint8Array(hash.digest())]);
 
   /** True when the stored entry, header included, is exactly what goes out at `start`. */
   function asStored(loc: ObjectLocation, start: number): boolean {
