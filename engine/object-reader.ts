@@ -1,8 +1,10 @@
 /**
  * Reads whole objects by id through the index and stored packs, resolving delta chains, with a
- * byte-bounded cache of resolved content.
+ * byte-bounded cache of resolved content. Batches (`readMany`, `readManyAt`) cost one index look-up
+ * per delta-chain level and one ranged read per coalesced window, not one of each per object.
  * Invariants:
  * - Returned content hashes to the requested id's size and type as indexed; a size mismatch throws.
+ * - A batch holds its own objects and their chains' bases, never more: the caller bounds the batch.
  */
 import { ByteLru } from "./cache/byte-lru.ts";
 import { GitError } from "./errors.ts";
@@ -10,10 +12,14 @@ import type { Oid } from "./oid.ts";
 import type { GitObject } from "./object/types.ts";
 import { applyDelta } from "./pack/delta.ts";
 import { decodeEntryHeader } from "./pack/entry-header.ts";
+import { planReadWindows } from "./pack/read-windows.ts";
 import type { ObjectIndex, ObjectLocation, PackReader } from "./storage.ts";
 import { inflateEntry } from "./zlib.ts";
 
 export type ObjectReaderErrorCode = "object-missing" | "object-corrupt";
+
+/** Ranged reads of one batch in flight at once: enough to hide storage latency, few enough to bound memory. */
+const READS_IN_FLIGHT = 4;
 
 export class ObjectReader {
   #cache: ByteLru<Oid, GitObject>;
@@ -42,10 +48,7 @@ export class ObjectReader {
   async readAt(loc: ObjectLocation): Promise<GitObject> {
     const hit = this.#cache.get(loc.oid);
     if (hit) return hit;
-    const raw = await this.packs.readRange(loc.pack, loc.offset, loc.packedLen);
-    const header = decodeEntryHeader(raw, loc.offset);
-    if (!header) throw new GitError("object-corrupt", `entry header of ${loc.oid} is cut off`);
-    const data = inflateEntry(raw.subarray(header.headerLen), header.size, true)!.data;
+    const data = inflateStored(await this.packs.readRange(loc.pack, loc.offset, loc.packedLen), loc);
     let obj: GitObject;
     if (loc.entryType < 5) {
       obj = { type: loc.type, data };
@@ -54,6 +57,104 @@ export class ObjectReader {
       if (!base) throw new GitError("object-missing", `delta base ${loc.baseOid} of ${loc.oid} is missing`);
       obj = { type: loc.type, data: applyDelta(base.data, data) };
     }
+    return this.#keep(loc, obj);
+  }
+
+  /** Locations of many ids in one index look-up; ids the repository lacks are absent. */
+  async locateAll(oids: readonly Oid[]): Promise<Map<Oid, ObjectLocation>> {
+    return oids.length ? this.index.locate(oids) : new Map();
+  }
+
+  /** Many objects by id: cached ones, then the rest with one look-up (see `readManyAt`). Missing ids are absent. */
+  async readMany(oids: Iterable<Oid>): Promise<Map<Oid, GitObject>> {
+    const out = new Map<Oid, GitObject>();
+    const rest: Oid[] = [];
+    for (const oid of new Set(oids)) {
+      const hit = this.#cache.get(oid);
+      if (hit) out.set(oid, hit);
+      else rest.push(oid);
+    }
+    if (rest.length) for (const [oid, obj] of await this.readManyAt((await this.index.locate(rest)).values())) out.set(oid, obj);
+    return out;
+  }
+
+  /**
+   * Many objects at known locations. The bases their delta chains need (and the cache lacks) are
+   * located one chain level at a time, all in one look-up per level; then every entry is read in
+   * coalesced windows, in (pack, offset) order, and each chain resolved base first.
+   */
+  async readManyAt(locs: Iterable<ObjectLocation>): Promise<Map<Oid, GitObject>> {
+    const out = new Map<Oid, GitObject>();
+    const stored = new Map<Oid, ObjectLocation>();
+    for (const l of locs) {
+      const hit = this.#cache.get(l.oid);
+      if (hit) out.set(l.oid, hit);
+      else stored.set(l.oid, l);
+    }
+    if (stored.size === 0) return out;
+    const targets = [...stored.values()];
+    const resolved = new Map<Oid, GitObject>();
+
+    let frontier = targets.filter((l) => l.entryType >= 5);
+    while (frontier.length) {
+      const lookup = new Map<Oid, ObjectLocation>(); // base id -> a delta that needs it
+      for (const d of frontier) {
+        const base = d.baseOid;
+        if (!base) throw new GitError("object-corrupt", `delta ${d.oid} is indexed without its base`);
+        if (stored.has(base) || resolved.has(base) || lookup.has(base)) continue;
+        const hit = this.#cache.get(base);
+        if (hit) resolved.set(base, hit);
+        else lookup.set(base, d);
+      }
+      const found = lookup.size ? await this.index.locate([...lookup.keys()]) : new Map<Oid, ObjectLocation>();
+      frontier = [];
+      for (const [base, d] of lookup) {
+        const l = found.get(base);
+        if (!l) throw new GitError("object-missing", `delta base ${base} of ${d.oid} is missing`);
+        stored.set(base, l);
+        if (l.entryType >= 5) frontier.push(l);
+      }
+    }
+
+    // Inflated entry data: the object itself for a whole entry, the delta for a delta.
+    const inflated = new Map<Oid, Uint8Array>();
+    const windows = planReadWindows(stored.values());
+    let next = 0;
+    const reader = async () => {
+      while (next < windows.length) {
+        const w = windows[next++]!;
+        const bytes = await this.packs.readRange(w.pack, w.start, w.end - w.start);
+        for (const e of w.entries) inflated.set(e.oid, inflateStored(bytes.subarray(e.offset - w.start, e.offset - w.start + e.packedLen), e));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, windows.length) }, reader));
+
+    const resolve = (oid: Oid): GitObject => {
+      const chain: ObjectLocation[] = [];
+      let at = oid;
+      let base = resolved.get(at);
+      while (!base) {
+        const loc: ObjectLocation = stored.get(at)!;
+        chain.push(loc);
+        if (loc.entryType < 5) break;
+        if (chain.length > stored.size) throw new GitError("object-corrupt", `delta chain of ${oid} loops`);
+        at = loc.baseOid!;
+        base = resolved.get(at);
+      }
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const loc = chain[i]!;
+        const data = inflated.get(loc.oid)!;
+        inflated.delete(loc.oid);
+        base = this.#keep(loc, { type: loc.type, data: loc.entryType < 5 ? data : applyDelta(base!.data, data) });
+        resolved.set(loc.oid, base);
+      }
+      return base!;
+    };
+    for (const t of targets) out.set(t.oid, resolve(t.oid));
+    return out;
+  }
+
+  #keep(loc: ObjectLocation, obj: GitObject): GitObject {
     if (obj.data.length !== loc.size) throw new GitError("object-corrupt", `object ${loc.oid} is ${obj.data.length} bytes, indexed as ${loc.size}`);
     this.#cache.set(loc.oid, obj);
     return obj;
@@ -65,4 +166,11 @@ export class ObjectReader {
     if (!o) throw new GitError("object-missing", `object ${oid} is missing`);
     return o;
   }
+}
+
+/** The inflated data of one stored entry (a whole object, or a delta), from exactly its bytes. */
+function inflateStored(entry: Uint8Array, loc: ObjectLocation): Uint8Array {
+  const header = decodeEntryHeader(entry, loc.offset);
+  if (!header) throw new GitError("object-corrupt", `entry header of ${loc.oid} is cut off`);
+  return inflateEntry(entry.subarray(header.headerLen), header.size, true)!.data;
 }
