@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { concatBytes } from "../../../engine/bytes.ts";
 import { hashObject } from "../../../engine/hash.ts";
 import { textToBytes } from "../../../engine/object/object-header.ts";
-import { decodeTree, encodeTree, entryKind, validateTree, type TreeEntry } from "../../../engine/object/tree.ts";
+import type { GitError } from "../../../engine/errors.ts";
+import { referencedIds } from "../../../engine/object/references.ts";
+import { decodeTree, encodeTree, entryKind, inspectTree, validateTree, type TreeEntry } from "../../../engine/object/tree.ts";
 import { hexToBytes, type Oid } from "../../../engine/oid.ts";
 import { GIT_ENV as ENV } from "../../fixtures/git-env.ts";
 
@@ -202,3 +204,94 @@ describe("validateTree", () => {
     expect(flagged.has(control)).toBe(false);
   });
 });
+
+describe("inspectTree", () => {
+  /** What the two-step path concludes: the error it throws, or the reason and the references. */
+  function twoStep(bytes: Uint8Array) {
+    try {
+      const reason = validateTree(decodeTree(bytes));
+      return { reason, refs: reason ? [] : referencedIds("tree", bytes).map((r) => [r.oid, r.type]) };
+    } catch (e) {
+      return { thrown: (e as GitError).message };
+    }
+  }
+  function oneStep(bytes: Uint8Array) {
+    const refs: [string, string][] = [];
+    try {
+      const reason = inspectTree(bytes, (oid, type) => refs.push([oid, type]));
+      return { reason, refs };
+    } catch (e) {
+      return { thrown: (e as GitError).message };
+    }
+  }
+
+  it("gives every tree git wrote the verdict and references of validateTree, decodeTree and referencedIds", () => {
+    let refs = 0;
+    for (const oid of gitTrees()) {
+      const bytes = git(["cat-file", "tree", oid]);
+      const verdict = oneStep(bytes);
+      expect(verdict).toEqual(twoStep(bytes));
+      refs += verdict.refs?.length ?? 0;
+    }
+    expect(refs).toBeGreaterThan(5);
+  });
+
+  it("skips gitlinks and reports nothing for an empty tree", () => {
+    const refs: string[] = [];
+    expect(inspectTree(rawEntry("160000", "sub", commit), (o) => refs.push(o))).toBeNull();
+    expect(inspectTree(new Uint8Array(0), (o) => refs.push(o))).toBeNull();
+    expect(refs).toEqual([]);
+  });
+
+  it("reports no reference of a tree it refuses, even those before the bad entry", () => {
+    const refs: string[] = [];
+    const bytes = concatBytes([rawEntry("100644", "a", blob), rawEntry("100644", ".git", blob)]);
+    expect(inspectTree(bytes, (o) => refs.push(o))).toBe(`contains '.git': ".git"`);
+    expect(refs).toEqual([]);
+  });
+
+  it("throws a structural error even when an earlier entry already fails fsck's rules", () => {
+    const bytes = concatBytes([rawEntry("100644", "..", blob), enc("100644 cut\0"), new Uint8Array(5)]);
+    expect(() => inspectTree(bytes)).toThrow(expect.objectContaining({ code: "object-malformed", data: expect.objectContaining({ reason: expect.stringContaining("truncated object id") }) }));
+  });
+
+  // Random trees over names chosen to collide, sort near each other and spell .git oddly: each must get the same
+  // outcome both ways, whether that is a thrown error, a reason or a list of references.
+  it("agrees with the two-step path on 20,000 random hostile trees", () => {
+    const names: (string | Uint8Array)[] = ["a", "a-b", "a.b", "a0", "a/b", "b", "A", "", ".", "..", ".git", ".GIT", "git~1", ".git. ", "x\\.git", "g",
+      ".gitignore", ".g\u200cit", "é", LATIN1_NAME, Uint8Array.of(0xff, 0x2e), "ab", "a!", "a-", "a-/"];
+    const modes = ["100644", "100755", "100664", "120000", "40000", "040000", "160000", "100600", "0", "100844", "", "1e"];
+    let seed = 42;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const pick = <T>(xs: readonly T[]) => xs[rand(xs.length)]!;
+    const tree = rootTree();
+    const verdicts = new Set<string>();
+    for (let t = 0; t < 20_000; t++) {
+      const entries = Array.from({ length: 1 + rand(5) }, () => {
+        const mode = rand(4) ? pick(modes.slice(0, 7)) : pick(modes);
+        return { mode, name: pick(names), oid: mode.endsWith("40000") ? tree : rand(2) ? blob : commit };
+      });
+      // Mostly git's order, so the checks past the first entry are reached; sometimes as drawn.
+      const rows = rand(4) ? [...entries].sort((x, y) => compareSortKeys(x, y)) : entries;
+      let bytes = concatBytes(rows.map((e) => rawEntry(e.mode, e.name, e.oid)));
+      if (rand(10) === 0) bytes = bytes.subarray(0, rand(bytes.length + 1));
+      const want = twoStep(bytes);
+      expect(oneStep(bytes)).toEqual(want);
+      verdicts.add(want.thrown?.replace(/ at offset \d+/, "").replace(/"[^"]*"/, "") ?? want.reason?.replace(/:.*/, "") ?? "valid");
+    }
+    // The sample reached every verdict, so the agreement above covers each of them.
+    expect([...verdicts].sort()).toEqual([
+      "bad mode", "contains '.'", "contains '..'", "contains '.git'", "contains full pathnames", "duplicate entries", "empty filename",
+      "malformed tree: malformed mode ", "malformed tree: no NUL after name", "malformed tree: no space after mode", "malformed tree: truncated object id",
+      "not properly sorted", "valid",
+    ]);
+  });
+});
+
+/** git's tree order for test entries, as `encodeTree` sorts them. */
+function compareSortKeys(a: { mode: string; name: string | Uint8Array }, b: { mode: string; name: string | Uint8Array }): number {
+  const key = (e: typeof a) => concatBytes([typeof e.name === "string" ? enc(e.name) : e.name, enc(e.mode.endsWith("40000") ? "/" : "")]);
+  const [x, y] = [key(a), key(b)];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
