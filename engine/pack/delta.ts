@@ -62,28 +62,31 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array, maxResultSize?: 
   const out = new Uint8Array(resultSize);
   let o = 0;
   let i = headerLength;
-  while (i < delta.length) {
+  const end = delta.length;
+  while (i < end) {
     const op = delta[i++]!;
     if (op & 0x80) {
-      // Bits 0-3 say which offset bytes follow, bits 4-6 which size bytes; absent bytes are zero.
+      // Bits 0-3 say which offset bytes follow, bits 4-6 which size bytes; absent bytes are zero. The
+      // bounds check is done once, for the most bytes the op can take.
+      if (i + BITS_SET[op & 0x7f]! > end) throw outOfBounds("copy instruction cut off by the end of the delta", end);
       let offset = 0;
       let size = 0;
-      for (let bit = 0; bit < 7; bit++) {
-        if (!(op & (1 << bit))) continue;
-        if (i >= delta.length) throw outOfBounds("copy instruction cut off by the end of the delta", i);
-        const byte = delta[i++]!;
-        if (bit < 4) offset += byte * 2 ** (8 * bit);
-        else size += byte << (8 * (bit - 4));
-      }
+      if (op & 0x01) offset = delta[i++]!;
+      if (op & 0x02) offset |= delta[i++]! << 8;
+      if (op & 0x04) offset |= delta[i++]! << 16;
+      if (op & 0x08) offset += delta[i++]! * 0x1000000; // added, not or'ed: bit 31 would turn the int negative
+      if (op & 0x10) size = delta[i++]!;
+      if (op & 0x20) size |= delta[i++]! << 8;
+      if (op & 0x40) size |= delta[i++]! << 16;
       if (size === 0) size = 0x10000;
       if (offset + size > base.length) throw outOfBounds(`copy of ${size} bytes at ${offset} leaves the ${base.length}-byte base`, i);
       if (o + size > resultSize) throw outOfBounds(`copy overruns the declared result size ${resultSize}`, i);
-      out.set(base.subarray(offset, offset + size), o);
+      copyBytes(base, offset, size, out, o);
       o += size;
     } else if (op !== 0) {
-      if (i + op > delta.length) throw outOfBounds(`insert of ${op} bytes runs past the end of the delta`, i);
+      if (i + op > end) throw outOfBounds(`insert of ${op} bytes runs past the end of the delta`, i);
       if (o + op > resultSize) throw outOfBounds(`insert overruns the declared result size ${resultSize}`, i);
-      out.set(delta.subarray(i, i + op), o);
+      copyBytes(delta, i, op, out, o);
       o += op;
       i += op;
     } else {
@@ -92,6 +95,17 @@ export function applyDelta(base: Uint8Array, delta: Uint8Array, maxResultSize?: 
   }
   if (o !== resultSize) throw outOfBounds(`delta produced ${o} bytes, declared ${resultSize}`, i);
   return out;
+}
+
+/** How many argument bytes a copy op's low seven bits announce. */
+const BITS_SET = Uint8Array.from({ length: 128 }, (_, x) => x.toString(2).replaceAll("0", "").length);
+
+/** Below this many bytes a plain loop beats `set`, which first needs a `subarray` view object. */
+const SMALL_COPY = 32;
+
+function copyBytes(src: Uint8Array, from: number, n: number, dst: Uint8Array, to: number): void {
+  if (n < SMALL_COPY) for (let k = 0; k < n; k++) dst[to + k] = src[from + k]!;
+  else dst.set(src.subarray(from, from + n), to);
 }
 
 const WINDOW = 16;
