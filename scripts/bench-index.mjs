@@ -68,16 +68,20 @@ function receivePackOnObject() {
   };
 }
 
-// One untimed pass collects what the phases replay: entries, and every object's content by offset.
+// One untimed pass collects what the phases replay: entries, and every object's content by offset
+// (bases come first in the pack; an entry the scan streamed without keeping its data is left out).
 const scanned = await scanAll();
 const objects = new Map();
-{
-  const ix = indexer((entry, data) => void objects.set(entry.offset, { type: entry.type, data }));
-  for (const e of scanned) await ix.add(e);
-  await ix.finish();
+const offsetByOid = new Map();
+for (const e of scanned) {
+  if (e.data === undefined) continue;
+  const base = e.entryType >= 6 ? objects.get(e.baseOffset ?? offsetByOid.get(e.baseOid)) : undefined;
+  const obj = e.entryType < 6 ? { type: ["", "commit", "tree", "blob", "tag"][e.entryType], data: e.data } : base && { type: base.type, data: applyDelta(base.data, e.data) };
+  if (!obj) continue;
+  objects.set(e.offset, obj);
+  offsetByOid.set(hashObject(obj.type, obj.data), e.offset);
 }
-const byOid = new Map([...objects].map(([offset, o]) => [hashObject(o.type, o.data), offset]));
-const deltas = scanned.filter((e) => e.entryType >= 6).map((e) => ({ base: objects.get(e.baseOffset ?? byOid.get(e.baseOid)).data, delta: e.data }));
+const deltas = scanned.filter((e) => e.entryType >= 6 && objects.has(e.offset)).map((e) => ({ base: objects.get(e.baseOffset ?? offsetByOid.get(e.baseOid)).data, delta: e.data }));
 const all = [...objects.values()];
 const trees = all.filter((o) => o.type === "tree").map((o) => o.data);
 const commits = all.filter((o) => o.type === "commit").map((o) => o.data);
