@@ -36,16 +36,26 @@ export function bytesToHex(b: Uint8Array): string {
 /**
  * The id whose 20 bytes start at `offset`. One `fromCharCode` call builds a flat string: appending
  * per byte would build a rope that every Map lookup keyed by the id must flatten first (a push
- * indexes hundreds of thousands of tree entries by id, so this is ~5× faster there).
+ * indexes hundreds of thousands of tree entries by id, so this is ~5× faster there). The digits come
+ * from top-level functions, not closures: the Worker bundle names every closure it creates (keepNames).
  */
 export function oidFromBytes(b: Uint8Array, offset = 0): Oid {
-  const h = (k: number) => HEX_HI[b[offset + k]!]!;
-  const l = (k: number) => HEX_LO[b[offset + k]!]!;
   if (offset + OID_BYTES > b.length) throw new GitError("bad-oid", `an object id needs ${OID_BYTES} bytes at offset ${offset}`);
+  const o = offset;
   return String.fromCharCode(
-    h(0), l(0), h(1), l(1), h(2), l(2), h(3), l(3), h(4), l(4), h(5), l(5), h(6), l(6), h(7), l(7), h(8), l(8), h(9), l(9),
-    h(10), l(10), h(11), l(11), h(12), l(12), h(13), l(13), h(14), l(14), h(15), l(15), h(16), l(16), h(17), l(17), h(18), l(18), h(19), l(19),
+    hi(b, o), lo(b, o), hi(b, o + 1), lo(b, o + 1), hi(b, o + 2), lo(b, o + 2), hi(b, o + 3), lo(b, o + 3), hi(b, o + 4), lo(b, o + 4),
+    hi(b, o + 5), lo(b, o + 5), hi(b, o + 6), lo(b, o + 6), hi(b, o + 7), lo(b, o + 7), hi(b, o + 8), lo(b, o + 8), hi(b, o + 9), lo(b, o + 9),
+    hi(b, o + 10), lo(b, o + 10), hi(b, o + 11), lo(b, o + 11), hi(b, o + 12), lo(b, o + 12), hi(b, o + 13), lo(b, o + 13), hi(b, o + 14), lo(b, o + 14),
+    hi(b, o + 15), lo(b, o + 15), hi(b, o + 16), lo(b, o + 16), hi(b, o + 17), lo(b, o + 17), hi(b, o + 18), lo(b, o + 18), hi(b, o + 19), lo(b, o + 19),
   ) as Oid;
+}
+
+function hi(b: Uint8Array, at: number): number {
+  return HEX_HI[b[at]!]!;
+}
+
+function lo(b: Uint8Array, at: number): number {
+  return HEX_LO[b[at]!]!;
 }
 
 export function hexToBytes(hex: string): Uint8Array {

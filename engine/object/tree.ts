@@ -148,9 +148,8 @@ export function inspectTree(data: Uint8Array, onReference?: TreeReferenceSink): 
 function entryReason(data: Uint8Array, starts: number[], ends: number[], types: number[], n: number, flags: number, mode: number): string | null {
   const start = starts[n]!;
   const end = ends[n]!;
-  const quoted = () => JSON.stringify(bytesToText(data.subarray(start, end)));
   const bad = badNameBytes(data, start, end, flags) ?? (GOOD_MODES.has(mode) ? null : "bad mode");
-  if (bad) return `${bad}: ${quoted()}`;
+  if (bad) return `${bad}: ${quoted(data, start, end)}`;
   const sorted = n === 0 || compareKeys(data, n - 1, n, starts, ends, types) < 0;
   let duplicate = false;
   if (sorted) {
@@ -160,8 +159,13 @@ function entryReason(data: Uint8Array, starts: number[], ends: number[], types: 
   } else {
     for (let j = 0; j < n && !duplicate; j++) duplicate = ends[j]! - starts[j]! === end - start && hasPrefix(data, starts[j]!, ends[j]!, start, end);
   }
-  if (duplicate) return `duplicate entries: ${quoted()}`;
-  return sorted ? null : `not properly sorted: ${quoted()}`;
+  if (duplicate) return `duplicate entries: ${quoted(data, start, end)}`;
+  return sorted ? null : `not properly sorted: ${quoted(data, start, end)}`;
+}
+
+/** A name as `validateTree` quotes it: its lossless text, JSON-escaped. */
+function quoted(data: Uint8Array, start: number, end: number): string {
+  return JSON.stringify(bytesToText(data.subarray(start, end)));
 }
 
 /** `badName` on the name's bytes; only a name that could spell `.git` some other way is decoded. */
