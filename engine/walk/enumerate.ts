@@ -1,19 +1,22 @@
 /**
  * Chooses the objects a fetch sends: the trees and blobs of each sent commit that differ from all of
  * its parents' (a tree equal to a parent's is skipped whole, never walked), plus tags and other
- * non-commit roots. Cost follows the change, not the size of the tree.
+ * non-commit roots. Cost follows the change, not the size of the tree. The walk goes breadth first,
+ * one tree depth at a time across many commits, so a level's trees cost one index look-up and a few
+ * coalesced reads (`ObjectReader.readManyAt`) instead of one of each per tree.
  * Invariants:
  * - Every object reachable from a sent commit is either returned or reachable from one of its
  *   parents: a parent is itself sent, or the client has it (it is in the boundary).
- * - Old-side objects met while diffing against a boundary commit are ones the client has; they are
- *   reported in `clientHas` so deltas against them may go out thin.
+ * - Old-side objects met while diffing against a boundary commit, and boundary commits' root trees,
+ *   are ones the client has; they are reported in `clientHas` so deltas against them may go out thin.
+ * - Memory follows one level of one slice of commits, and trees are held a group of `GROUP_BYTES` at a time.
  * Spec: gitprotocol-pack(5), "Packfile Data"; git's revision walk (mark_edges_uninteresting).
  */
 import type { Oid } from "../oid.ts";
 import { decodeTree, entryKind, type TreeEntry } from "../object/tree.ts";
 import { decodeTag } from "../object/tag.ts";
 import type { ObjectReader } from "../object-reader.ts";
-import type { CommitNode } from "../storage.ts";
+import type { CommitNode, ObjectLocation } from "../storage.ts";
 import { GitError } from "../errors.ts";
 import type { ObjectFilter } from "./object-filter.ts";
 
@@ -34,6 +37,27 @@ export interface EnumerateResult {
   clientHas: Set<Oid>;
 }
 
+/** Commits walked together: their root trees make the first level. */
+const COMMITS_PER_WALK = 1024;
+/** Trees of one level located with one index look-up. */
+const VISITS_PER_LOOKUP = 2048;
+/** Tree bytes (new and old sides) read and decoded at once. */
+const GROUP_BYTES = 8 << 20;
+
+/** A parent's tree at the same path, and whether the client has it. */
+interface OldTree {
+  oid: Oid;
+  held: boolean;
+}
+
+/** A tree to send, to be diffed against the same path's trees in the parents. */
+interface Visit {
+  tree: Oid;
+  olds: OldTree[];
+  /** Depth below a root tree (0 for a root tree). */
+  depth: number;
+}
+
 export async function enumerateObjects(reader: ObjectReader, input: EnumerateInput): Promise<EnumerateResult> {
   const sent = new Set<Oid>();
   const clientHas = new Set<Oid>();
@@ -47,68 +71,138 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
   const treeOf = new Map<Oid, Oid>(input.boundaryTrees);
   for (const c of input.commits) treeOf.set(c.oid, c.tree);
 
-  const readTree = async (oid: Oid): Promise<TreeEntry[]> => {
-    const obj = await reader.require(oid);
-    if (obj.type !== "tree") throw new GitError("object-corrupt", `${oid} is a ${obj.type}, expected a tree`);
-    return decodeTree(obj.data);
-  };
-
   const filter = input.filter;
   const skipTree = (depth: number) => filter?.treeDepth !== undefined && depth >= filter.treeDepth;
   const skipBlob = (depth: number) => filter?.noBlobs === true || (filter?.treeDepth !== undefined && depth >= filter.treeDepth);
 
-  /** Sends `tree` (at `depth` below a root tree) and what in it differs from every one of `olds`. */
-  const diffTree = async (tree: Oid, olds: { oid: Oid; held: boolean }[], depth = 0, wanted = false): Promise<void> => {
+  /** Sends `tree` and queues its diff against `olds`, unless a parent has it, the filter drops it, or it is sent already. */
+  const visit = (into: Visit[], tree: Oid, olds: OldTree[], depth: number, wanted = false) => {
     if (olds.some((o) => o.oid === tree) || (skipTree(depth) && !wanted)) return;
-    if (!add(tree)) return;
-    const entries = await readTree(tree);
-    const oldMaps = await Promise.all(
-      olds.map(async (o) => ({ held: o.held, byName: new Map((await readTree(o.oid)).map((e) => [e.name, e])) })),
-    );
-    for (const e of entries) {
-      const kind = entryKind(e.mode);
-      if (kind === "commit") continue; // gitlinks name commits of other repositories
-      const prev = oldMaps.flatMap((m) => {
-        const p = m.byName.get(e.name);
-        return p ? [{ entry: p, held: m.held }] : [];
-      });
-      if (prev.some((p) => p.entry.oid === e.oid)) continue;
-      for (const p of prev) if (p.held) clientHas.add(p.entry.oid);
-      if (kind === "tree") {
-        const oldTrees = prev.filter((p) => entryKind(p.entry.mode) === "tree").map((p) => ({ oid: p.entry.oid, held: p.held }));
-        await diffTree(e.oid, oldTrees, depth + 1);
-      } else if (!skipBlob(depth + 1)) add(e.oid);
+    if (add(tree)) into.push({ tree, olds, depth });
+  };
+
+  /** Diffs one group of visits whose trees are all located; subtrees that differ go to `next`. */
+  const diffGroup = async (group: readonly Visit[], locs: readonly ObjectLocation[], next: Visit[]) => {
+    const objects = await reader.readManyAt(locs);
+    const decoded = new Map<Oid, TreeEntry[]>();
+    const entriesOf = (oid: Oid) => {
+      let entries = decoded.get(oid);
+      if (!entries) {
+        const obj = objects.get(oid)!;
+        if (obj.type !== "tree") throw new GitError("object-corrupt", `${oid} is a ${obj.type}, expected a tree`);
+        decoded.set(oid, (entries = decodeTree(obj.data)));
+      }
+      return entries;
+    };
+    const byName = new Map<Oid, Map<string, TreeEntry>>();
+    const byNameOf = (oid: Oid) => {
+      let m = byName.get(oid);
+      if (!m) byName.set(oid, (m = new Map(entriesOf(oid).map((e) => [e.name, e]))));
+      return m;
+    };
+    for (const v of group) {
+      const oldMaps = v.olds.map((o) => ({ held: o.held, byName: byNameOf(o.oid) }));
+      for (const e of entriesOf(v.tree)) {
+        const kind = entryKind(e.mode);
+        if (kind === "commit") continue; // gitlinks name commits of other repositories
+        const prev = oldMaps.flatMap((m) => {
+          const p = m.byName.get(e.name);
+          return p ? [{ entry: p, held: m.held }] : [];
+        });
+        if (prev.some((p) => p.entry.oid === e.oid)) continue;
+        for (const p of prev) if (p.held) clientHas.add(p.entry.oid);
+        if (kind === "tree") {
+          const oldTrees = prev.filter((p) => entryKind(p.entry.mode) === "tree").map((p) => ({ oid: p.entry.oid, held: p.held }));
+          visit(next, e.oid, oldTrees, v.depth + 1);
+        } else if (!skipBlob(v.depth + 1)) add(e.oid);
+      }
+    }
+  };
+
+  /** Diffs visits of one level with one look-up, in groups bounded by their trees' bytes. */
+  const diffSlice = async (visits: readonly Visit[], next: Visit[]) => {
+    const ids = new Set<Oid>();
+    for (const v of visits) {
+      ids.add(v.tree);
+      for (const o of v.olds) ids.add(o.oid);
+    }
+    const located = await reader.locateAll([...ids]);
+    let group: Visit[] = [];
+    let locs = new Map<Oid, ObjectLocation>();
+    let bytes = 0;
+    for (const v of visits) {
+      const mine = [v.tree, ...v.olds.map((o) => o.oid)];
+      const fresh = (id: Oid) => !locs.has(id);
+      if (group.length && bytes + mine.filter(fresh).reduce((n, id) => n + (located.get(id)?.size ?? 0), 0) > GROUP_BYTES) {
+        await diffGroup(group, [...locs.values()], next);
+        group = [];
+        locs = new Map();
+        bytes = 0;
+      }
+      for (const id of mine.filter(fresh)) {
+        const l = located.get(id);
+        if (!l) throw new GitError("object-missing", `object ${id} is missing`);
+        locs.set(id, l);
+        bytes += l.size;
+      }
+      group.push(v);
+    }
+    if (group.length) await diffGroup(group, [...locs.values()], next);
+  };
+
+  const walk = async (level: Visit[]) => {
+    while (level.length) {
+      const next: Visit[] = [];
+      for (let i = 0; i < level.length; i += VISITS_PER_LOOKUP) await diffSlice(level.slice(i, i + VISITS_PER_LOOKUP), next);
+      level = next;
     }
   };
 
   const byGeneration = [...input.commits].sort((a, b) => a.generation - b.generation);
-  for (const c of byGeneration) {
-    add(c.oid);
-    const parents = input.boundary?.has(c.oid) ? [] : c.parents;
-    const olds = parents.flatMap((p) => {
-      const t = treeOf.get(p);
-      return t ? [{ oid: t, held: input.boundaryTrees.has(p) }] : [];
-    });
-    await diffTree(c.tree, olds);
+  for (let i = 0; i < byGeneration.length; i += COMMITS_PER_WALK) {
+    const roots: Visit[] = [];
+    for (const c of byGeneration.slice(i, i + COMMITS_PER_WALK)) {
+      add(c.oid);
+      const parents = input.boundary?.has(c.oid) ? [] : c.parents;
+      const olds = parents.flatMap((p) => {
+        const t = treeOf.get(p);
+        return t ? [{ oid: t, held: input.boundaryTrees.has(p) }] : [];
+      });
+      for (const o of olds) if (o.held) clientHas.add(o.oid);
+      visit(roots, c.tree, olds, 0);
+    }
+    await walk(roots);
   }
 
-  for (const root of input.roots) await addClosure(root);
+  await walk(await rootVisits(input.roots));
   return { oids, clientHas };
 
-  async function addClosure(oid: Oid): Promise<void> {
-    if (sent.has(oid)) return;
-    const obj = await reader.require(oid);
-    if (obj.type === "tag") {
-      add(oid);
-      const tag = decodeTag(obj.data);
-      // A tagged commit is among `commits` or held by the client: the caller peels tags.
-      if (tag.type !== "commit") await addClosure(tag.object);
-    } else if (obj.type === "tree") {
-      await diffTree(oid, [], 0, true); // wanted by id: sent whatever the filter says
-    } else if (obj.type === "blob") {
-      add(oid);
-    } else {
-      throw new GitError("object-corrupt", `commit ${oid} must be sent as a commit, not a root`);
+  /** Sends tags and blobs wanted (peeling tag chains a level at a time) and returns the trees to walk. */
+  async function rootVisits(roots: readonly Oid[]): Promise<Visit[]> {
+    const trees: Visit[] = [];
+    for (let pending = [...new Set(roots)]; pending.length; ) {
+      const located = await reader.locateAll(pending.filter((o) => !sent.has(o)));
+      const tags = await reader.readManyAt([...located.values()].filter((l) => l.type === "tag"));
+      const targets: Oid[] = [];
+      for (const oid of pending) {
+        if (sent.has(oid)) continue;
+        const loc = located.get(oid);
+        if (!loc) throw new GitError("object-missing", `object ${oid} is missing`);
+        if (loc.type === "tag") {
+          add(oid);
+          const tag = decodeTag(tags.get(oid)!.data);
+          // A tagged commit is among `commits` or held by the client: the caller peels tags.
+          if (tag.type !== "commit") targets.push(tag.object);
+        } else if (loc.type === "tree") {
+          visit(trees, oid, [], 0, true); // wanted by id: sent whatever the filter says
+        } else if (loc.type === "blob") {
+          add(oid);
+        } else {
+          throw new GitError("object-corrupt", `commit ${oid} must be sent as a commit, not a root`);
+        }
+      }
+      pending = targets;
     }
+    return trees;
   }
 }

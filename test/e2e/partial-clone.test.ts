@@ -4,6 +4,7 @@
  * needs, and later fetches keep the filter.
  */
 import { describe, it, expect, beforeAll } from "vitest";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { commitFile, fsck, git, historyRepo, lines, revParse, tempDir, treeOf, uniqueRepoUrl, type Protocol } from "./git.ts";
 
@@ -72,11 +73,19 @@ describe.each<Protocol>([0, 2])("partial clone, protocol v%i", (protocol) => {
     await git(tempDir(), ["clone", "-q", url, work]);
     await commitFile(work, `new-${protocol}.txt`, "fresh content\n");
     await git(work, ["push", "-q", "origin", "HEAD:main"]);
-    await git(dir, ["fetch", "-q", "origin"], { protocol });
+    const received = join(tempDir(), "received.pack");
+    await git(dir, ["fetch", "-q", "origin"], { protocol, env: { GIT_TRACE_PACKFILE: received } });
     const head = await revParse(work, "HEAD");
     expect(await revParse(dir, "origin/main")).toBe(head);
     const missing = lines((await git(dir, ["rev-list", "--objects", "--missing=print", `${head}~1..${head}`])).stdout).filter((l) => l.startsWith("?"));
     const newBlob = (await git(work, ["rev-parse", `HEAD:new-${protocol}.txt`])).stdout.trim();
     expect(missing).toContain(`?${newBlob}`);
+    // The new root tree went out as a delta against the client's own root tree: the pack is thin
+    // (alone, it cannot be indexed), and the clone that completed it is sound.
+    const alone = join(tempDir(), "alone");
+    await git(tempDir(), ["init", "-q", "--bare", alone]);
+    const indexed = await git(alone, ["index-pack", "--stdin"], { allowFail: true, input: readFileSync(received) });
+    expect(indexed.stderr).toMatch(/unresolved delta/);
+    await fsck(dir);
   });
 });

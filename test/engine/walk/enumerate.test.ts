@@ -1,0 +1,138 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Oid } from "../../../engine/oid.ts";
+import { ObjectReader } from "../../../engine/object-reader.ts";
+import type { CommitNode, ObjectIndex, PackReader } from "../../../engine/storage.ts";
+import { enumerateObjects, type EnumerateInput } from "../../../engine/walk/enumerate.ts";
+import { parseObjectFilter } from "../../../engine/walk/object-filter.ts";
+import { GIT_ENV } from "../../fixtures/git-env.ts";
+import { makeRepo } from "../../fixtures/pack-repo.ts";
+import { MemoryStore } from "../memory-store.ts";
+
+const git = (cwd: string, args: string[]) => execFileSync("git", args, { cwd, env: GIT_ENV, maxBuffer: 1 << 28 }).toString().trim();
+const lines = (s: string) => (s ? s.split("\n") : []);
+const HISTORY_SH = join(import.meta.dirname, "../../fixtures/history.sh");
+
+interface Repo {
+  dir: string;
+  store: MemoryStore;
+  commits: Map<Oid, CommitNode>;
+}
+
+/** A repository built by git, repacked into one pack with deep chains and indexed by the engine. */
+async function loadRepo(dir: string): Promise<Repo> {
+  git(dir, ["repack", "-adfq", "--depth=50", "--window=50"]);
+  const packDir = join(dir, ".git/objects/pack");
+  const store = new MemoryStore();
+  await store.indexPack("pack", new Uint8Array(readFileSync(join(packDir, readdirSync(packDir).find((f) => f.endsWith(".pack"))!))));
+  const commits = new Map<Oid, CommitNode>();
+  for (const l of lines(git(dir, ["log", "--all", "--reverse", "--topo-order", "--format=%H %T %ct %P"]))) {
+    const [oid, tree, time, ...parents] = l.split(" ").filter(Boolean) as [Oid, Oid, string, ...Oid[]];
+    const generation = 1 + Math.max(0, ...parents.map((p) => commits.get(p)!.generation));
+    commits.set(oid, { oid, tree, parents, time: Number(time), generation });
+  }
+  return { dir, store, commits };
+}
+
+/** git's own object set: `rev-list --objects` of `revs`, in the repo `dir`. */
+const revList = (dir: string, revs: string[]) => lines(git(dir, ["rev-list", "--objects", ...revs])).map((l) => l.slice(0, 40)).sort();
+
+const rev = (repo: Repo, name: string) => git(repo.dir, ["rev-parse", name]) as Oid;
+/** The commits `rev-list` names, as the graph table would give them. */
+const nodes = (repo: Repo, revs: string[]) => lines(git(repo.dir, ["rev-list", ...revs])).map((o) => repo.commits.get(o as Oid)!);
+const tags = (repo: Repo) => lines(git(repo.dir, ["for-each-ref", "--format=%(objectname) %(objecttype)", "refs/tags"])).filter((l) => l.endsWith(" tag")).map((l) => l.slice(0, 40) as Oid);
+
+/** Counts the reader's index look-ups and ranged reads. */
+function countingReader(store: MemoryStore) {
+  const n = { locates: 0, reads: 0 };
+  const index: ObjectIndex = { locate: (oids) => (n.locates++, store.locate(oids)) };
+  const packs: PackReader = { readRange: (p, o, l) => (n.reads++, store.readRange(p, o, l)) };
+  return { n, reader: new ObjectReader(index, packs) };
+}
+
+async function enumerate(repo: Repo, input: Partial<EnumerateInput>) {
+  const r = await enumerateObjects(new ObjectReader(repo.store, repo.store), { commits: [], boundaryTrees: new Map(), roots: [], ...input });
+  expect(new Set(r.oids).size, "each object once").toBe(r.oids.length);
+  return { oids: [...r.oids].sort(), clientHas: r.clientHas };
+}
+
+let tmp: string;
+let history: Repo;
+let linear: Repo;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "edgegit-enumerate-"));
+  const h = join(tmp, "history");
+  execFileSync("bash", [HISTORY_SH, h], { env: GIT_ENV, stdio: "ignore" });
+  history = await loadRepo(h);
+  const l = join(tmp, "linear");
+  mkdirSync(l);
+  makeRepo(l, 60);
+  linear = await loadRepo(l);
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe("enumerateObjects", () => {
+  it.each(["", "blob:none", "tree:0", "tree:1", "tree:3"])("a clone of every branch and tag (filter %j) is git's rev-list --objects", async (spec) => {
+    for (const repo of [history, linear]) {
+      const filter = spec ? parseObjectFilter(spec) : undefined;
+      const got = await enumerate(repo, { commits: [...repo.commits.values()], roots: tags(repo), filter });
+      expect(got.oids).toEqual(revList(repo.dir, ["--all", ...(spec ? [`--filter=${spec}`] : [])]));
+      expect(got.clientHas.size).toBe(0);
+    }
+  });
+
+  it("an incremental fetch sends what git's rev-list sends, and reports the held trees it met", async () => {
+    const have = rev(linear, "main~10");
+    const got = await enumerate(linear, { commits: nodes(linear, ["main", `^${have}`]), boundaryTrees: new Map([[have, linear.commits.get(have)!.tree]]) });
+    expect(got.oids).toEqual(revList(linear.dir, ["main", `^${have}`]));
+    const held = new Set(revList(linear.dir, [have]));
+    for (const o of got.clientHas) expect(held.has(o), o).toBe(true);
+    // The held parent's root tree too, so the new root tree can go out as a thin delta against it.
+    expect(got.clientHas.has(linear.commits.get(have)!.tree)).toBe(true);
+    expect(got.clientHas.has(git(linear.dir, ["rev-parse", `${have}:log.txt`]) as Oid)).toBe(true);
+  });
+
+  it("a fetch across merges from two held commits sends no object those commits have", async () => {
+    const haves = [rev(history, "main~3"), rev(history, "topic")];
+    const got = await enumerate(history, {
+      commits: nodes(history, ["main", ...haves.map((h) => `^${h}`)]),
+      boundaryTrees: new Map(haves.map((h) => [h, history.commits.get(h)!.tree])),
+    });
+    const theirs = revList(history.dir, ["main", ...haves.map((h) => `^${h}`)]);
+    // Paths are diffed, not sets: what git sends is the floor, what the sent commits reach the ceiling.
+    for (const o of theirs) expect(got.oids).toContain(o);
+    const reach = new Set(revList(history.dir, ["main"]));
+    for (const o of got.oids) expect(reach.has(o), o).toBe(true);
+  });
+
+  it("a shallow boundary's tree goes out whole: git's set for a repo cut at that commit", async () => {
+    const cut = rev(linear, "main~4");
+    const got = await enumerate(linear, { commits: nodes(linear, ["main", `^${cut}~1`]), boundary: new Set([cut]) });
+    const shallow = join(tmp, "shallow");
+    execFileSync("git", ["clone", "-q", "--bare", "--no-local", linear.dir, shallow], { env: GIT_ENV });
+    writeFileSync(join(shallow, "shallow"), `${cut}\n`);
+    expect(got.oids).toEqual(revList(shallow, ["main"]));
+  });
+
+  it.each(["", "blob:none", "tree:0"])("trees and blobs wanted by id go out as git's rev-list sends them (filter %j)", async (spec) => {
+    const tree = rev(history, "main:deep");
+    const blob = rev(history, "main:README");
+    const filter = spec ? parseObjectFilter(spec) : undefined;
+    const got = await enumerate(history, { roots: [tree, blob], filter });
+    // git filters inside a wanted tree but always sends the objects wanted themselves.
+    expect(got.oids).toEqual([...new Set([...revList(history.dir, [tree, ...(spec ? [`--filter=${spec}`] : [])]), blob])].sort());
+  });
+
+  it("reads trees in batches: look-ups and ranged reads grow with the walk's depth, not with its commits", async () => {
+    const { n, reader } = countingReader(linear.store);
+    const commits = [...linear.commits.values()];
+    const r = await enumerateObjects(reader, { commits, boundaryTrees: new Map(), roots: [], filter: parseObjectFilter("blob:none") });
+    expect(r.oids.length).toBeGreaterThan(commits.length * 2);
+    expect(n.locates).toBeLessThan(commits.length / 2);
+    expect(n.reads).toBeLessThan(commits.length / 2);
+  });
+});
