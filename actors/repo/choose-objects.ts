@@ -1,12 +1,12 @@
 /**
  * Chooses what a fetch sends: every object reachable from the wants and not from the common
  * commits. The fast path (a full clone of a repo with no stranded objects) takes every live object
- * in stored order with no walk.
+ * in stored order with no walk; with a blob filter, every live object the filter keeps.
  * Invariants:
  * - Wants are checked first: each must be an object some ref reaches (allow-reachable-sha1-in-want).
  * - Locations come back sorted by (pack, offset), so a base precedes its OFS_DELTAs.
  */
-import { GitError, enumerateObjects, type ObjectLocation, type Oid } from "../../engine/index.ts";
+import { GitError, enumerateObjects, type ObjectFilter, type ObjectLocation, type Oid } from "../../engine/index.ts";
 import type { PackContext, PackRequest } from "./pack-response.ts";
 import type { RepoStore } from "./repo-store.ts";
 
@@ -53,15 +53,28 @@ export function peelWants(store: RepoStore, wants: readonly Oid[]): { commits: O
   return { commits, blobs, roots };
 }
 
+/**
+ * True when a fetch wants every object the refs reach: no haves, every ref tip wanted, no object
+ * stranded by a delete, forced update or refused push (`meta.clean`), and no shallow cut (a depth
+ * past the whole history cuts nothing). Then every indexed object is one the fetch sends, unless
+ * the request's filter leaves it out.
+ */
+export function wantsEverything(store: RepoStore, req: PackRequest): boolean {
+  if (req.common.length > 0 || store.getMeta("clean") === "0") return false;
+  const wants = new Set(req.wants);
+  if (!store.refs().every((r) => wants.has(r.oid))) return false;
+  if (!req.shallow) return true;
+  return req.shallow.held.length === 0 && req.shallow.send.length === store.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM commits`).one().n;
+}
+
 export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise<{ locations: ObjectLocation[]; clientHas: Set<Oid> }> {
   const { store } = ctx;
-  const refOids = new Set(store.refs().map((r) => r.oid));
   const wants = new Set(req.wants);
-  const whole = !req.shallow && !req.filter && req.common.length === 0;
-  if (whole && store.getMeta("clean") !== "0" && [...refOids].every((o) => wants.has(o)))
-    return { locations: [...store.allLocations()], clientHas: new Set() };
-
+  const everything = req.filter?.treeDepth === undefined && wantsEverything(store, req);
+  if (everything && !req.filter) return { locations: [...store.allLocations()], clientHas: new Set() };
   const { commits: commitWants, blobs: blobWants, roots } = peelWants(store, req.wants);
+  if (everything) return { locations: keptBy(store, req.filter!, new Set(blobWants)), clientHas: new Set() };
+
   const { send, boundary: held } = req.shallow ? { send: req.shallow.send, boundary: req.shallow.held } : store.commitsBetween(commitWants, req.common);
   const sendNodes = store.commitsSync(send);
   const boundaryTrees = new Map([...store.commitsSync(held)].map(([oid, c]) => [oid, c.tree]));
@@ -89,4 +102,15 @@ export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise
   }
   locations.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
   return { locations, clientHas };
+}
+
+/**
+ * Every live object a blob filter keeps, in stored order: all but the blobs it drops, and blobs
+ * wanted by id (a ref naming a blob) always. Trees and commits need no walk: every one is sent.
+ */
+function keptBy(store: RepoStore, filter: ObjectFilter, wantedBlobs: ReadonlySet<Oid>): ObjectLocation[] {
+  const drops = (l: ObjectLocation) => filter.noBlobs || (filter.blobLimit !== undefined && l.size >= filter.blobLimit);
+  const out: ObjectLocation[] = [];
+  for (const l of store.allLocations()) if (l.type !== "blob" || !drops(l) || wantedBlobs.has(l.oid)) out.push(l);
+  return out;
 }

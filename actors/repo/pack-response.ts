@@ -9,7 +9,7 @@
  */
 import { env as workerEnv } from "cloudflare:workers";
 import { GitError, utf8, writePack, writeWholePacks, type ObjectLocation, type WholePack, type ObjectReader, type Oid, type PackReader } from "../../engine/index.ts";
-import { chooseObjects } from "./choose-objects.ts";
+import { chooseObjects, wantsEverything } from "./choose-objects.ts";
 import { sideBand, SIDE_BAND_64K_DATA, SIDE_BAND_DATA } from "../../protocol/index.ts";
 import { packPoolFromEnv, runBatches, type PackPool, type PackPoolEnv } from "../pack-worker/pool.ts";
 import { planWholeEntries } from "../pack-worker/whole-entries.ts";
@@ -109,18 +109,12 @@ function packLines(data: Uint8Array, max: number): Uint8Array {
 }
 
 /**
- * The live packs, to send whole, when a fetch wants everything (chooseObjects' fast path: no haves,
- * no filter, every ref wanted, nothing stranded; a depth that cuts nothing) and each live pack holds exactly the
- * objects indexed in it (a pack with an entry indexed elsewhere, a duplicate, does not qualify).
- * Then no object row is read: the clone is the packs' bytes.
+ * The live packs, to send whole, when a fetch wants everything with no filter (`wantsEverything`)
+ * and each live pack holds exactly the objects indexed in it (a pack with an entry indexed
+ * elsewhere, a duplicate, does not qualify). Then no object row is read: the clone is the packs' bytes.
  */
 function wholePacks(store: RepoStore, req: PackRequest): WholePack[] | undefined {
-  if (!req.ofsDelta || req.filter || req.common.length > 0 || store.getMeta("clean") === "0") return undefined;
-  const wants = new Set(req.wants);
-  if (!store.refs().every((r) => wants.has(r.oid))) return undefined;
-  // A shallow fetch that still sends every commit (a depth past the history) sends everything too.
-  if (req.shallow && (req.shallow.held.length > 0 || req.shallow.send.length !== store.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM commits`).one().n))
-    return undefined;
+  if (!req.ofsDelta || req.filter || !wantsEverything(store, req)) return undefined;
   const packs = store.sql
     .exec<{ key: string; bytes: number; objects: number; indexed: number }>(
       `SELECT p.key, p.bytes, p.objects, (SELECT count(*) FROM objects o WHERE o.pack = p.id) AS indexed

@@ -47,6 +47,14 @@ describe.each<Protocol>([0, 2])("partial clone, protocol v%i", (protocol) => {
     if (filter === "tree:0") expect(got.filter((o) => o.type === "tree")).toEqual([]);
   });
 
+  it.each(["blob:none", "blob:limit=1k"])("--filter=%s --single-branch (a walk, not every object) sends what git's upload-pack sends", async (filter) => {
+    const dirs = [join(tempDir(), "ours"), join(tempDir(), "theirs")];
+    for (const [dir, from] of [[dirs[0]!, url], [dirs[1]!, `file://${src}`]] as const)
+      await git(tempDir(), ["clone", "-q", "--bare", "--single-branch", "--branch", "topic", `--filter=${filter}`, from, dir], { protocol });
+    expect((await objects(dirs[0]!)).map((o) => o.oid).sort()).toEqual((await objects(dirs[1]!)).map((o) => o.oid).sort());
+    await fsck(dirs[0]!);
+  });
+
   it("a checkout fetches the missing blobs lazily and matches the source", async () => {
     const dir = join(tempDir(), "lazy");
     await git(tempDir(), ["clone", "-q", "--filter=blob:none", url, dir], { protocol });
