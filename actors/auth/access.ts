@@ -34,10 +34,27 @@ export async function authenticateToken(token: string | undefined, env: Env): Pr
   return principal ? { kind: "token", principal } : { kind: "bad-token" };
 }
 
-/** True when the token alone settles it, with no need to know the repo's visibility. */
-export function grantedByToken(env: Env, caller: Caller, need: Scope, repo: string): boolean {
-  if (caller.kind !== "token" || !allows(caller.principal, need, repo)) return false;
-  return need === "read" || !!env.ADMIN_TOKEN;
+/** The part of an access decision that needs the repo's existence and visibility (`authorize`). */
+export interface AccessCheck {
+  caller: Caller;
+  need: Scope;
+}
+
+/**
+ * Judges the caller alone, before any repo is asked: null when the token grants `need`, or the
+ * check left for the repo actor, which runs it before any work (so it costs no call of its own).
+ * Throws when no repo state could allow the request: a bad token, an anonymous write, a token
+ * holding read but not `need`. Same answers as `authorize`.
+ */
+export function checkWithoutRepo(env: Env, caller: Caller, need: Scope, repo: string): AccessCheck | null {
+  if (caller.kind === "bad-token") throw new GitError("unauthorized", "bad or expired credentials");
+  const can = (scope: Scope) => caller.kind === "token" && allows(caller.principal, scope, repo);
+  if (need === "read") return can("read") ? null : { caller, need };
+  if (!env.ADMIN_TOKEN) throw new GitError("writes-disabled", "this server has no admin secret (ADMIN_TOKEN): every write is refused");
+  if (caller.kind === "anonymous") throw new GitError("unauthorized", "authentication required");
+  if (can(need)) return null;
+  if (can("read")) throw new GitError("forbidden", `this token lacks the ${need} scope on ${repo}`);
+  return { caller, need };
 }
 
 /** Throws the right GitError unless `caller` may do `need` on `repo`; returns normally if allowed. */

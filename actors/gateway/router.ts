@@ -6,18 +6,18 @@
  * Invariants:
  * - Errors become responses once, in `toResponse`; handlers throw `GitError`s.
  * - A repo is addressed only by its validated `owner/name`.
- * - Every route names the scope it needs, and `guard` checks it before the actor does any work:
- *   401 (with a Basic challenge) for a missing or bad credential, 403 for a token without the
- *   scope, 404 for a private repo the caller may not read.
+ * - Every route names the scope it needs, checked before the actor does any work: 401 (with a
+ *   Basic challenge) for a missing or bad credential, 403 for a token without the scope, 404 for a
+ *   private repo the caller may not read. What the token cannot settle, the git and push routes
+ *   hand to the actor's entry (one call), the others ask the actor first (`guard`).
  * Spec: gitprotocol-http(5); RFC 6455 (the upgrade is the actor's, through the agents SDK).
  */
-import { getAgentByName } from "agents";
 import { GitError, ZERO_OID, concatBytes, fromReadableStream, isOid, limitBytes, type Oid } from "../../engine/index.ts";
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
 import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcMethod, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
 import { TOKEN_ID_HEADER, type GitReply } from "../repo/repo-actor.ts";
-import { authenticate, authenticateToken, authorize, grantedByToken, type Caller } from "../auth/access.ts";
+import { authenticate, authenticateToken, authorize, checkWithoutRepo, type AccessCheck, type Caller } from "../auth/access.ts";
 import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
 import type { Scope } from "../auth/tokens.ts";
 
@@ -87,8 +87,9 @@ function decodeSegment(s: string): string {
   }
 }
 
+/** The repo's stub; no call is made until a method is (see RepoActor's header on start-up). */
 function actor(c: RouteContext) {
-  return getAgentByName(c.env.RepoActor, `${c.owner}/${c.repo}`);
+  return c.env.RepoActor.getByName(`${c.owner}/${c.repo}`);
 }
 
 /** The WebSocket may carry its token as `?token=` (browsers cannot set headers on a socket). */
@@ -97,14 +98,18 @@ function callerOf(request: Request, env: Env, url: URL, suffix: string): Promise
   return query !== null && !request.headers.has("authorization") ? authenticateToken(query, env) : authenticate(request, env);
 }
 
+/** What the caller alone settles of `need` (throws a refusal); the rest is for the actor. */
+function accessCheck(c: RouteContext, need: Scope): AccessCheck | null {
+  return checkWithoutRepo(c.env, c.caller, need, `${c.owner}/${c.repo}`);
+}
+
 /**
- * Checks that the caller may do `need` on this repo. The repo's visibility is asked for only when
- * the token alone does not settle it (an anonymous read of a public repo, say).
+ * For routes whose actor entry takes no check: the repo's visibility is asked for first, and only
+ * when the token alone does not settle it (an anonymous read of a public repo, say).
  */
 async function guard(c: RouteContext, need: Scope): Promise<void> {
-  const name = `${c.owner}/${c.repo}`;
-  if (grantedByToken(c.env, c.caller, need, name)) return;
-  authorize(c.env, c.caller, need, name, await (await actor(c)).access());
+  const check = accessCheck(c, need);
+  if (check) authorize(c.env, check.caller, check.need, `${c.owner}/${c.repo}`, await actor(c).access());
 }
 
 function wantsV2(request: Request): boolean {
@@ -115,19 +120,19 @@ async function infoRefs(c: RouteContext): Promise<Response> {
   const svc = c.url.searchParams.get("service");
   if (svc !== "git-upload-pack" && svc !== "git-receive-pack")
     throw new GitError("unsupported-service", "only smart HTTP is served: ask for ?service=git-upload-pack or git-receive-pack");
-  await guard(c, svc === "git-receive-pack" ? "write" : "read");
-  const stub = await actor(c);
-  const reply = await stub.gitInfoRefs(svc, wantsV2(c.request), c.env.AUTO_CREATE === "true");
+  const check = accessCheck(c, svc === "git-receive-pack" ? "write" : "read");
+  const reply = await actor(c).gitInfoRefs(check, svc, wantsV2(c.request), c.env.AUTO_CREATE === "true");
   return gitResponse(reply, `application/x-${svc}-advertisement`);
 }
 
 async function service(c: RouteContext, svc: "git-upload-pack" | "git-receive-pack"): Promise<Response> {
   const type = c.request.headers.get("content-type");
   if (type !== `application/x-${svc}-request`) throw new GitError("unsupported-media-type", `expected Content-Type application/x-${svc}-request`);
-  await guard(c, svc === "git-receive-pack" ? "write" : "read");
+  const check = accessCheck(c, svc === "git-receive-pack" ? "write" : "read");
   const body = requestBody(c.request);
-  const stub = await actor(c);
-  const reply = svc === "git-upload-pack" ? await stub.gitUploadPack(body, wantsV2(c.request)) : await stub.gitReceivePack(body, c.env.AUTO_CREATE === "true");
+  const reply = svc === "git-upload-pack"
+    ? await actor(c).gitUploadPack(check, body, wantsV2(c.request))
+    : await actor(c).gitReceivePack(check, body, c.env.AUTO_CREATE === "true");
   return gitResponse(reply, `application/x-${svc}-result`);
 }
 
@@ -152,7 +157,7 @@ async function socket(c: RouteContext): Promise<Response> {
   const headers = new Headers(c.request.headers);
   headers.delete(TOKEN_ID_HEADER);
   if (c.caller.kind === "token") headers.set(TOKEN_ID_HEADER, c.caller.principal.tokenId);
-  return (await actor(c)).fetch(new Request(c.request, { headers }));
+  return actor(c).fetch(new Request(c.request, { headers }));
 }
 
 /**
@@ -172,7 +177,7 @@ async function rpc(c: RouteContext, method: string): Promise<Response> {
   }
   const superjson = (c.request.headers.get("content-type") ?? "").includes(SUPERJSON_TYPE);
   const request = { input: superjson ? body : { json: body }, ...tokenOf(c) } as RpcRequest;
-  const stub = (await actor(c)) as unknown as Record<RpcMethod, (r: RpcRequest) => Promise<RpcReply>>;
+  const stub = actor(c) as unknown as Record<RpcMethod, (r: RpcRequest) => Promise<RpcReply>>;
   const reply = await stub[method](request);
   if (!reply.ok) return errorJson(reply.error);
   const wantsSuperjson = (c.request.headers.get("accept") ?? "").includes(SUPERJSON_TYPE);
@@ -190,9 +195,8 @@ async function pushPack(c: RouteContext): Promise<Response> {
     const id = (o: Oid) => (o === ZERO_OID ? null : o);
     return { ref: ref.join(":"), old: id(old), new: id(next) };
   });
-  await guard(c, "write");
-  const stub = await actor(c);
-  const reply = await stub.push({ commands, atomic: c.url.searchParams.get("atomic") === "1" }, requestBody(c.request));
+  const check = accessCheck(c, "write");
+  const reply = await actor(c).push(check, { commands, atomic: c.url.searchParams.get("atomic") === "1" }, requestBody(c.request));
   if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
   return Response.json(reply.result, { headers: NO_CACHE });
 }
@@ -207,7 +211,7 @@ async function fetchPackRoute(c: RouteContext): Promise<Response> {
     if (e instanceof GitError) throw e;
     throw new GitError("rpc-bad-input", "the body is not JSON", { cause: e });
   }
-  const stub = await actor(c);
+  const stub = actor(c);
   const reply = await stub.fetchPack(input as Parameters<typeof stub.fetchPack>[0]);
   if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
   return new Response(reply.pack, { headers: { "content-type": "application/x-git-packfile", ...NO_CACHE } });
@@ -223,7 +227,7 @@ async function settings(c: RouteContext): Promise<Response> {
     throw new GitError("bad-settings", "the body must be JSON: {\"visibility\": \"public\" | \"private\"}");
   }
   if (body.visibility !== "public" && body.visibility !== "private") throw new GitError("bad-settings", "visibility is \"public\" or \"private\"");
-  const result = await (await actor(c)).setVisibility(body.visibility);
+  const result = await actor(c).setVisibility(body.visibility);
   if ("error" in result) throw new GitError(result.error.code, result.error.message);
   return Response.json(result, { headers: NO_CACHE });
 }

@@ -9,6 +9,8 @@
  *   request: the same method serves the WebSocket, the DO stub and the gateway's JSON route.
  * - Every ref move (push, commit, branch and tag calls) is published to subscribers after its
  *   transaction, in `ref_log` order; clients never write the actor's state.
+ * - Every method the gateway calls is `async`: the agents SDK starts a cold actor's lifecycle before
+ *   an async method called over native RPC, so the gateway makes no start-up call of its own.
  */
 import { Agent, callable, getCurrentAgent, type Connection, type ConnectionContext } from "agents";
 import { GitError, ObjectReader, fromReadableStream, limitBytes, toReadableStream } from "../../engine/index.ts";
@@ -36,7 +38,7 @@ import { push } from "./rpc/push.ts";
 import { eventsBySeq, trimRefLog } from "./rpc/ref-log.ts";
 import { listRefs, resolve } from "./rpc/refs.ts";
 import { deliver, rememberToken, subscribe, tokenOfConnection, unsubscribe } from "./rpc/subscriptions.ts";
-import { authenticateToken, authorize, type Visibility } from "../auth/access.ts";
+import { authenticateToken, authorize, type AccessCheck, type Visibility } from "../auth/access.ts";
 import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
 
 /** Set by the gateway on a WebSocket upgrade: the id of the token it verified (never the token). */
@@ -74,13 +76,14 @@ export class RepoActor extends Agent<Env> {
     return { store: this.store, objects: this.objects, packs: new R2PackReader(this.env.PACKS) };
   }
 
+  /** What both writers (git push and the typed RPC) work with. */
+  #storeContext(): Pick<RpcContext, "store" | "objects" | "bucket" | "repoId" | "limits"> {
+    return { store: this.store, objects: this.objects, bucket: this.env.PACKS, repoId: this.ctx.id.toString(), limits: this.limits };
+  }
+
   #receivePackContext(): ReceivePackContext {
     return {
-      store: this.store,
-      objects: this.objects,
-      bucket: this.env.PACKS,
-      repoId: this.ctx.id.toString(),
-      limits: this.limits,
+      ...this.#storeContext(),
       onRefUpdates: (updates) => {
         trimRefLog(this.store);
         this.#publish(updates.map((u) => u.seq));
@@ -90,11 +93,7 @@ export class RepoActor extends Agent<Env> {
 
   #rpcContext(): RpcContext {
     return {
-      store: this.store,
-      objects: this.objects,
-      bucket: this.env.PACKS,
-      repoId: this.ctx.id.toString(),
-      limits: this.limits,
+      ...this.#storeContext(),
       mayCreate: this.env.AUTO_CREATE === "true",
       publish: (seqs) => this.#publish(seqs),
       packs: new R2PackReader(this.env.PACKS),
@@ -111,10 +110,13 @@ export class RepoActor extends Agent<Env> {
   }
 
   // --- git smart HTTP -----------------------------------------------------
+  // Each entry the gateway calls takes the access check it could not settle alone (null: the token
+  // did) and runs it first. These methods are not `@callable`: a socket client cannot reach them.
 
   /** `GET info/refs`. A missing repo advertises nothing to a pusher that may create it. */
-  async gitInfoRefs(service: "git-upload-pack" | "git-receive-pack", v2: boolean, mayCreate: boolean): Promise<GitReply> {
+  async gitInfoRefs(check: AccessCheck | null, service: "git-upload-pack" | "git-receive-pack", v2: boolean, mayCreate: boolean): Promise<GitReply> {
     return reply(async () => {
+      this.#admit(check);
       if (!this.#exists() && !(service === "git-receive-pack" && mayCreate)) throw notFound();
       return (async function* (chunks: Uint8Array[]) {
         yield* chunks;
@@ -122,16 +124,18 @@ export class RepoActor extends Agent<Env> {
     });
   }
 
-  async gitUploadPack(body: ReadableStream<Uint8Array>, v2: boolean): Promise<GitReply> {
+  async gitUploadPack(check: AccessCheck | null, body: ReadableStream<Uint8Array>, v2: boolean): Promise<GitReply> {
     return reply(async () => {
+      this.#admit(check);
       if (!this.#exists()) throw notFound();
       const src = limitBytes(fromReadableStream(body), this.limits.maxNegotiationBytes, "the upload-pack request");
       return v2 ? uploadPackV2(this.#packContext(), src) : uploadPackV0(this.#packContext(), src);
     });
   }
 
-  async gitReceivePack(body: ReadableStream<Uint8Array>, mayCreate: boolean): Promise<GitReply> {
+  async gitReceivePack(check: AccessCheck | null, body: ReadableStream<Uint8Array>, mayCreate: boolean): Promise<GitReply> {
     return reply(async () => {
+      this.#admit(check);
       this.#createIfAllowed(mayCreate);
       // The pack has its own limit; this bounds the commands in front of it too.
       return receivePack(this.#receivePackContext(), limitBytes(fromReadableStream(body), this.limits.maxPackBytes + (16 << 20), "the push"));
@@ -147,9 +151,18 @@ export class RepoActor extends Agent<Env> {
 
   // --- access ---------------------------------------------------------------
 
-  /** Whether the repo exists and who may read it; the gateway asks when a token alone can't settle it. */
+  /** Whether the repo exists and who may read it, for gateway routes whose entry takes no check. */
   async access(): Promise<{ exists: boolean; visibility: Visibility }> {
+    return this.#access();
+  }
+
+  #access(): { exists: boolean; visibility: Visibility } {
     return { exists: this.#exists(), visibility: this.#visibility() };
+  }
+
+  /** Finishes the gateway's access check with this repo's meta; throws the refusal. */
+  #admit(check: AccessCheck | null): void {
+    if (check) authorize(this.env, check.caller, check.need, this.name, this.#access());
   }
 
   #visibility(): Visibility {
@@ -171,7 +184,7 @@ export class RepoActor extends Agent<Env> {
   async #checkSocketWrite(token: string | undefined): Promise<void> {
     const { connection } = getCurrentAgent();
     if (!connection) return; // DO stub calls come from the gateway, which has checked
-    authorize(this.env, await authenticateToken(token, this.env), "write", this.name, { exists: this.#exists(), visibility: this.#visibility() });
+    authorize(this.env, await authenticateToken(token, this.env), "write", this.name, this.#access());
   }
 
   /** The gateway forwards a verified token's id with the upgrade; a revocation then ends the socket. */
@@ -213,77 +226,78 @@ export class RepoActor extends Agent<Env> {
   }
 
   @callable()
-  refs(request: RpcRequest): Promise<RpcReply> {
+  async refs(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("refs", request, listRefs);
   }
 
   @callable()
-  resolve(request: RpcRequest): Promise<RpcReply> {
+  async resolve(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("resolve", request, resolve);
   }
 
   @callable()
-  log(request: RpcRequest): Promise<RpcReply> {
+  async log(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("log", request, log);
   }
 
   @callable()
-  tree(request: RpcRequest): Promise<RpcReply> {
+  async tree(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("tree", request, listTree);
   }
 
   @callable()
-  blob(request: RpcRequest): Promise<RpcReply> {
+  async blob(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("blob", request, readBlob);
   }
 
   @callable()
-  diff(request: RpcRequest): Promise<RpcReply> {
+  async diff(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("diff", request, diff);
   }
 
   @callable()
-  grep(request: RpcRequest): Promise<RpcReply> {
+  async grep(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("grep", request, grep);
   }
 
   @callable()
-  commit(request: RpcRequest): Promise<RpcReply> {
+  async commit(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("commit", request, commit);
   }
 
   @callable()
-  createBranch(request: RpcRequest): Promise<RpcReply> {
+  async createBranch(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("createBranch", request, createBranch);
   }
 
   @callable()
-  deleteBranch(request: RpcRequest): Promise<RpcReply> {
+  async deleteBranch(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("deleteBranch", request, deleteBranch);
   }
 
   @callable()
-  createTag(request: RpcRequest): Promise<RpcReply> {
+  async createTag(request: RpcRequest): Promise<RpcReply> {
     return this.#rpc("createTag", request, createTag);
   }
 
   // --- live ref events (WebSocket only) -----------------------------------
 
   @callable()
-  subscribe(request: RpcRequest): Promise<RpcReply> {
+  async subscribe(request: RpcRequest): Promise<RpcReply> {
     return dispatch("subscribe", request, (input) => subscribe(this.store, currentConnection(), input));
   }
 
   @callable()
-  unsubscribe(request: RpcRequest): Promise<RpcReply> {
+  async unsubscribe(request: RpcRequest): Promise<RpcReply> {
     return dispatch("unsubscribe", request, (input) => unsubscribe(currentConnection(), input));
   }
 
   // --- pack streams (DO stub only) ----------------------------------------
 
   /** Typed receive-pack: ref commands plus a pack stream, through the same engine as `git push`. */
-  async push(input: PushRequest, pack: ReadableStream<Uint8Array>): Promise<PushReply> {
+  async push(check: AccessCheck | null, input: PushRequest, pack: ReadableStream<Uint8Array>): Promise<PushReply> {
     try {
+      this.#admit(check);
       this.#createIfAllowed(this.env.AUTO_CREATE === "true");
       const parsed = parseInput(PushInput, input, "push");
       const body = limitBytes(fromReadableStream(pack), this.limits.maxPackBytes, "the pushed pack");
