@@ -20,6 +20,9 @@ export type ObjectReaderErrorCode = "object-missing" | "object-corrupt";
 
 /** Ranged reads of one batch in flight at once: enough to hide storage latency, few enough to bound memory. */
 const READS_IN_FLIGHT = 4;
+/** Objects resolved together, with their chains: a chunk holds up to 50 bases per object. */
+const CHUNK_OBJECTS = 512;
+const CHUNK_BYTES = 4 << 20;
 
 export class ObjectReader {
   #cache: ByteLru<Oid, GitObject>;
@@ -79,31 +82,49 @@ export class ObjectReader {
   }
 
   /**
-   * Many objects at known locations. The bases their delta chains need (and the cache lacks) are
-   * located one chain level at a time, all in one look-up per level; then every entry is read in
-   * coalesced windows, in (pack, offset) order, and each chain resolved base first.
+   * Many objects at known locations, read in chunks of nearby entries. For each chunk, the bases its
+   * delta chains need (and the cache lacks) are located one chain level at a time, one look-up per
+   * level; every entry is read in coalesced windows in (pack, offset) order; chains resolve base
+   * first, and a base is dropped as soon as its last delta in the chunk is applied.
    */
   async readManyAt(locs: Iterable<ObjectLocation>): Promise<Map<Oid, GitObject>> {
     const out = new Map<Oid, GitObject>();
-    const stored = new Map<Oid, ObjectLocation>();
+    const todo = new Map<Oid, ObjectLocation>();
     for (const l of locs) {
       const hit = this.#cache.get(l.oid);
       if (hit) out.set(l.oid, hit);
-      else stored.set(l.oid, l);
+      else todo.set(l.oid, l);
     }
-    if (stored.size === 0) return out;
-    const targets = [...stored.values()];
-    const resolved = new Map<Oid, GitObject>();
+    const sorted = [...todo.values()].sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
+    let chunk: ObjectLocation[] = [];
+    let bytes = 0;
+    for (const l of sorted) {
+      if (chunk.length && (chunk.length >= CHUNK_OBJECTS || bytes + l.size > CHUNK_BYTES)) {
+        await this.#readChunk(chunk, out);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(l);
+      bytes += l.size;
+    }
+    if (chunk.length) await this.#readChunk(chunk, out);
+    return out;
+  }
 
+  async #readChunk(targets: readonly ObjectLocation[], out: Map<Oid, GitObject>): Promise<void> {
+    const stored = new Map<Oid, ObjectLocation>(targets.map((l) => [l.oid, l]));
+    // Bases held for deltas still to apply, and how many of those each has left.
+    const bases = new Map<Oid, GitObject>();
+    const dependents = new Map<Oid, number>();
     let frontier = targets.filter((l) => l.entryType >= 5);
     while (frontier.length) {
       const lookup = new Map<Oid, ObjectLocation>(); // base id -> a delta that needs it
       for (const d of frontier) {
         const base = d.baseOid;
         if (!base) throw new GitError("object-corrupt", `delta ${d.oid} is indexed without its base`);
-        if (stored.has(base) || resolved.has(base) || lookup.has(base)) continue;
+        if (stored.has(base) || bases.has(base) || lookup.has(base)) continue;
         const hit = this.#cache.get(base);
-        if (hit) resolved.set(base, hit);
+        if (hit) bases.set(base, hit);
         else lookup.set(base, d);
       }
       const found = lookup.size ? await this.index.locate([...lookup.keys()]) : new Map<Oid, ObjectLocation>();
@@ -115,6 +136,7 @@ export class ObjectReader {
         if (l.entryType >= 5) frontier.push(l);
       }
     }
+    for (const l of stored.values()) if (l.entryType >= 5) dependents.set(l.baseOid!, (dependents.get(l.baseOid!) ?? 0) + 1);
 
     // Inflated entry data: the object itself for a whole entry, the delta for a delta.
     const inflated = new Map<Oid, Uint8Array>();
@@ -129,29 +151,40 @@ export class ObjectReader {
     };
     await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, windows.length) }, reader));
 
-    const resolve = (oid: Oid): GitObject => {
+    const targetIds = new Set(targets.map((l) => l.oid));
+    const known = (oid: Oid) => out.get(oid) ?? bases.get(oid);
+    const release = (base: Oid) => {
+      const left = (dependents.get(base) ?? 1) - 1;
+      dependents.set(base, left);
+      if (left <= 0) bases.delete(base);
+    };
+    for (const t of targets) {
+      if (out.has(t.oid)) continue;
       const chain: ObjectLocation[] = [];
-      let at = oid;
-      let base = resolved.get(at);
-      while (!base) {
+      let at = t.oid;
+      let base: GitObject | undefined;
+      while (!(base = known(at))) {
         const loc: ObjectLocation = stored.get(at)!;
         chain.push(loc);
         if (loc.entryType < 5) break;
-        if (chain.length > stored.size) throw new GitError("object-corrupt", `delta chain of ${oid} loops`);
+        if (chain.length > stored.size) throw new GitError("object-corrupt", `delta chain of ${t.oid} loops`);
         at = loc.baseOid!;
-        base = resolved.get(at);
       }
       for (let i = chain.length - 1; i >= 0; i--) {
         const loc = chain[i]!;
         const data = inflated.get(loc.oid)!;
         inflated.delete(loc.oid);
-        base = this.#keep(loc, { type: loc.type, data: loc.entryType < 5 ? data : applyDelta(base!.data, data) });
-        resolved.set(loc.oid, base);
+        let obj: GitObject;
+        if (loc.entryType < 5) obj = { type: loc.type, data };
+        else {
+          obj = { type: loc.type, data: applyDelta(base!.data, data) };
+          release(loc.baseOid!);
+        }
+        base = this.#keep(loc, obj);
+        if (targetIds.has(loc.oid)) out.set(loc.oid, base);
+        if ((dependents.get(loc.oid) ?? 0) > 0) bases.set(loc.oid, base);
       }
-      return base!;
-    };
-    for (const t of targets) out.set(t.oid, resolve(t.oid));
-    return out;
+    }
   }
 
   #keep(loc: ObjectLocation, obj: GitObject): GitObject {

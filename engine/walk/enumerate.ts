@@ -42,7 +42,7 @@ const COMMITS_PER_WALK = 1024;
 /** Trees of one level located with one index look-up. */
 const VISITS_PER_LOOKUP = 2048;
 /** Tree bytes (new and old sides) read and decoded at once. */
-const GROUP_BYTES = 8 << 20;
+const GROUP_BYTES = 4 << 20;
 
 /** A parent's tree at the same path, and whether the client has it. */
 interface OldTree {

@@ -146,6 +146,26 @@ describe("ObjectReader batches", () => {
     expect(m).toEqual(before);
   });
 
+  it("reads more objects than one chunk resolves at once, re-reading bases the cache lacks", async () => {
+    const big = mkdtempSync(join(tmpdir(), "edgegit-object-reader-big-"));
+    try {
+      makeRepo(big, 400);
+      git(big, ["repack", "-adfq", "--depth=50", "--window=50"]);
+      const all = catAll(big);
+      expect(all.size).toBeGreaterThan(1200);
+      const store = new MemoryStore();
+      const packDir = join(big, ".git/objects/pack");
+      await store.indexPack("big", new Uint8Array(readFileSync(join(packDir, readdirSync(packDir).find((f) => f.endsWith(".pack"))!))));
+      for (const cacheBytes of [0, 16 << 20]) {
+        const got = await new ObjectReader(store, store, cacheBytes).readMany(all.keys());
+        expect(got.size).toBe(all.size);
+        for (const [oid, want] of all) expect(bytesEqual(got.get(oid)!.data, want.data), oid).toBe(true);
+      }
+    } finally {
+      rmSync(big, { recursive: true, force: true });
+    }
+  });
+
   it("leaves out ids the repository lacks", async () => {
     const absent = "0123456789abcdef0123456789abcdef01234567" as Oid;
     const some = [...expected.keys()].slice(0, 5);
