@@ -54,7 +54,7 @@ interface OldTree {
 interface Visit {
   tree: Oid;
   olds: OldTree[];
-  /** Depth below a root tree (0 for a root tree). */
+  /** Depth below a root tree (0 for a root tree, -1 for a tree wanted by id). */
   depth: number;
 }
 
@@ -194,7 +194,9 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
           // A tagged commit is among `commits` or held by the client: the caller peels tags.
           if (tag.type !== "commit") targets.push(tag.object);
         } else if (loc.type === "tree") {
-          visit(trees, oid, [], 0, true); // wanted by id: sent whatever the filter says
+          // Wanted by id: sent whatever the filter says, and its entries count as depth 0, as in
+          // git (pack-objects and rev-list filter a tree given by id one level lower than a root tree).
+          visit(trees, oid, [], -1, true);
         } else if (loc.type === "blob") {
           add(oid);
         } else {

@@ -118,7 +118,7 @@ describe("enumerateObjects", () => {
     expect(got.oids).toEqual(revList(shallow, ["main"]));
   });
 
-  it.each(["", "blob:none", "tree:0"])("trees and blobs wanted by id go out as git's rev-list sends them (filter %j)", async (spec) => {
+  it.each(["", "blob:none", "tree:0", "tree:1", "tree:3"])("trees and blobs wanted by id go out as git's rev-list sends them (filter %j)", async (spec) => {
     const tree = rev(history, "main:deep");
     const blob = rev(history, "main:README");
     const filter = spec ? parseObjectFilter(spec) : undefined;
