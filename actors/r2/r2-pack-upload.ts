@@ -2,13 +2,14 @@
  * Streams a pack into R2 as it arrives. R2 refuses a plain `put` of a stream of unknown length, so
  * bytes are cut into equal multipart parts; a pack smaller than one part becomes a plain `put`.
  * Invariants:
- * - At most one part (PART_BYTES) is buffered.
- * - All parts but the last have exactly PART_BYTES, as R2 requires.
+ * - At most one part (PART_BYTES) is buffered, and it is handed to R2 as is, never copied: the buffer
+ *   is refilled only after R2 has taken the part.
+ * - All parts but the last have exactly PART_BYTES, as R2 requires (at least 5 MiB).
  */
-const PART_BYTES = 8 << 20;
+const PART_BYTES = 5 << 20;
 
 export class R2PackUpload {
-  #buf = new Uint8Array(PART_BYTES);
+  #buf: Uint8Array | undefined;
   #fill = 0;
   #parts: R2UploadedPart[] = [];
   #upload: R2MultipartUpload | undefined;
@@ -29,8 +30,9 @@ export class R2PackUpload {
     let off = 0;
     this.#bytes += chunk.length;
     while (off < chunk.length) {
+      const buf = (this.#buf ??= new Uint8Array(PART_BYTES));
       const n = Math.min(PART_BYTES - this.#fill, chunk.length - off);
-      this.#buf.set(chunk.subarray(off, off + n), this.#fill);
+      buf.set(chunk.subarray(off, off + n), this.#fill);
       this.#fill += n;
       off += n;
       if (this.#fill === PART_BYTES) await this.#flushPart();
@@ -39,16 +41,23 @@ export class R2PackUpload {
 
   async complete(): Promise<void> {
     if (!this.#upload) {
-      await this.bucket.put(this.key, this.#buf.slice(0, this.#fill));
+      await this.bucket.put(this.key, this.#filled());
+      this.#buf = undefined;
       return;
     }
     if (this.#fill > 0) await this.#flushPart();
+    this.#buf = undefined;
     await this.#upload.complete(this.#parts);
   }
 
   /** Gives up the upload; what was written is left for GC to find by its key. */
   async abort(): Promise<void> {
+    this.#buf = undefined;
     await this.#upload?.abort();
+  }
+
+  #filled(): Uint8Array {
+    return (this.#buf ?? new Uint8Array(0)).subarray(0, this.#fill);
   }
 
   async #flushPart() {
@@ -56,7 +65,7 @@ export class R2PackUpload {
       this.#upload = await this.bucket.createMultipartUpload(this.key);
       this.onStart(this.#upload.uploadId);
     }
-    this.#parts.push(await this.#upload.uploadPart(this.#parts.length + 1, this.#buf.slice(0, this.#fill)));
+    this.#parts.push(await this.#upload.uploadPart(this.#parts.length + 1, this.#filled()));
     this.#fill = 0;
   }
 }
