@@ -5,9 +5,11 @@
  * - `inflateEntry` returns data of exactly `expectedSize` bytes or throws: workerd's zlib has been
  *   seen to truncate silently, and a stream that inflates past its declared size is a bomb.
  * - "need more input" is a result (null), never an error, so a streaming caller can wait for bytes.
+ * - `StreamInflater` hands on at most `expectedSize` bytes and ends only on exactly that many; it
+ *   holds one output chunk, so a large entry costs bounded memory.
  * Spec: RFC 1950 (zlib), gitformat-pack(5) "compressed data".
  */
-import { deflateSync, inflateSync } from "node:zlib";
+import { createInflate, deflateSync, inflateSync, type Inflate } from "node:zlib";
 import { GitError } from "./errors.ts";
 
 export type ZlibErrorCode = "zlib-corrupt" | "zlib-size-mismatch";
@@ -39,6 +41,64 @@ export function inflateEntry(input: Uint8Array, expectedSize: number, final: boo
   if (r.buffer.length !== expectedSize)
     throw new GitError("zlib-size-mismatch", `compressed data inflated to ${r.buffer.length} bytes, header says ${expectedSize}`);
   return { data: r.buffer, consumed: r.engine.bytesWritten };
+}
+
+/**
+ * Inflates one zlib stream fed in pieces, handing each inflated chunk to `onData` (a view, valid
+ * during the call), and says how many bytes of each piece the stream used. zlib stops taking input
+ * where its stream ends, so a piece used only in part holds the end of the stream.
+ */
+export class StreamInflater {
+  readonly #z: Inflate;
+  readonly #failed: Promise<never>;
+  readonly #ended: Promise<void>;
+  #out = 0;
+  #done = false;
+
+  constructor(
+    private readonly expectedSize: number,
+    onData: (chunk: Uint8Array) => void,
+  ) {
+    this.#z = createInflate({ chunkSize: 64 << 10 });
+    this.#failed = new Promise<never>((_, fail) =>
+      this.#z.on("error", (e) => fail(e instanceof GitError ? e : new GitError("zlib-corrupt", `bad compressed data: ${e.message}`, { cause: e }))),
+    );
+    this.#failed.catch(() => undefined); // observed through write(); a stream nobody writes to again has no one to tell
+    this.#ended = new Promise<void>((ok) => this.#z.on("end", ok));
+    this.#z.on("data", (c: Uint8Array) => {
+      this.#out += c.length;
+      if (this.#out > expectedSize)
+        this.#z.destroy(new GitError("zlib-size-mismatch", `compressed data inflates past its declared ${expectedSize} bytes`));
+      else onData(new Uint8Array(c.buffer, c.byteOffset, c.length));
+    });
+  }
+
+  /** True once the stream has ended and every inflated byte was handed on. */
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Feeds `input` (not kept after the promise settles); resolves to how many of its bytes the stream used. */
+  async write(input: Uint8Array): Promise<number> {
+    if (this.#done) return 0;
+    const before = this.#z.bytesWritten;
+    await Promise.race([new Promise<void>((ok) => this.#z.write(input, () => ok())), this.#failed]);
+    if (this.#z.destroyed) await this.#failed; // only an error destroys it before the end
+    const used = this.#z.bytesWritten - before;
+    if (used < input.length) {
+      await Promise.race([this.#ended, this.#failed]);
+      this.#z.destroy();
+      if (this.#out !== this.expectedSize)
+        throw new GitError("zlib-size-mismatch", `compressed data inflated to ${this.#out} bytes, header says ${this.expectedSize}`);
+      this.#done = true;
+    }
+    return used;
+  }
+
+  /** Frees the inflater early (the input ended or the caller gave up). */
+  close(): void {
+    this.#z.destroy();
+  }
 }
 
 export function deflate(data: Uint8Array, level = 1): Uint8Array {

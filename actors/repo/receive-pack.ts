@@ -5,20 +5,23 @@
  * - No ref moves unless the pack's trailer, every object's id, every delta and the connectivity of
  *   every new object have been checked.
  * - A refused or failed push leaves its pack `garbage` (recorded for GC) and no index rows.
+ * - Per-object state lives in the push's SQLite staging rows (push-staging.ts), not in memory:
+ *   memory is the scan's and indexer's budgets and one R2 part, whatever the object count.
  * - Each ref moves only if its current value equals the command's old id; with `atomic`, all move
  *   or none does.
  * Spec: gitprotocol-pack(5), "Pushing Data To a Server"; gitprotocol-capabilities(5).
  */
 import {
-  ByteReader, GitError, PackIndexer, ZERO_OID, decodeCommit, decodeTag, referencedIds, scanPack, validateTree, decodeTree,
-  utf8, concatBytes, writePack, type IndexedEntry, type ObjectType, type Oid, type ObjectReader, type ScannedTrailer,
+  ByteReader, GitError, PackIndexer, ZERO_OID, decodeCommit, decodeTag, inspectTree, referencedIds, scanPack,
+  utf8, concatBytes, writePack, type Oid, type ObjectReader, type ScannedTrailer,
 } from "../../engine/index.ts";
 import { checkRefName, parseReceivePackRequest, receivePackCapabilities, unadvertisedCapability, sideBand, writeReportStatus, PKT_FLUSH, type RefStatus, type ReceivePackRequest } from "../../protocol/index.ts";
 import { R2_LAYOUT } from "../r2/layout.ts";
 import { R2PackReader } from "../r2/r2-pack-reader.ts";
 import { R2PackUpload } from "../r2/r2-pack-upload.ts";
 import type { RepoLimits } from "./limits.ts";
-import type { CommitRow, RepoStore } from "./repo-store.ts";
+import { PushStaging } from "./push-staging.ts";
+import type { RepoStore } from "./repo-store.ts";
 import { chooseHead } from "./head.ts";
 
 export interface ReceivePackContext {
@@ -53,7 +56,7 @@ async function* respond(ctx: ReceivePackContext, reader: ByteReader, req: Receiv
   if (req.commands.some((c) => c.newOid !== ZERO_OID)) {
     try {
       ingested = await ingest(ctx, reader, req);
-      yield say(`Indexed ${ingested.entries.length} objects.\n`);
+      yield say(`Indexed ${ingested.objects} objects.\n`);
     } catch (e) {
       unpack = e instanceof GitError ? `${e.code} ${e.message}` : `internal error`;
       if (!(e instanceof GitError)) console.error("receive-pack ingest failed", e);
@@ -63,7 +66,12 @@ async function* respond(ctx: ReceivePackContext, reader: ByteReader, req: Receiv
     unpack = "unexpected data after the commands";
   }
 
-  const statuses = unpack === "ok" ? applyCommands(ctx, req, ingested) : req.commands.map((c) => ({ ref: c.ref, ok: false as const, reason: "unpacker error" }));
+  let statuses: RefStatus[];
+  try {
+    statuses = unpack === "ok" ? applyCommands(ctx, req, ingested) : req.commands.map((c) => ({ ref: c.ref, ok: false as const, reason: "unpacker error" }));
+  } finally {
+    ingested?.staging.drop();
+  }
   if (!reportStatus) return;
   const report = writeReportStatus({ unpack, refs: statuses });
   if (sideBandData) {
@@ -74,9 +82,9 @@ async function* respond(ctx: ReceivePackContext, reader: ByteReader, req: Receiv
 
 interface Ingested {
   packId: number;
-  entries: IndexedEntry[];
-  commits: CommitRow[];
-  tags: { oid: Oid; target: Oid; targetType: "commit" | "tree" | "blob" | "tag" }[];
+  /** The pack's objects, commits and tags, checked and ready to index. */
+  staging: PushStaging;
+  objects: number;
   trailer: ScannedTrailer;
 }
 
@@ -85,12 +93,10 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
   const key = R2_LAYOUT.pack(ctx.repoId, crypto.randomUUID());
   const packId = store.addPack(key, "staging", Date.now());
   const upload = new R2PackUpload(ctx.bucket, key, (uploadId) => store.setPackUpload(packId, uploadId));
-  const commits: CommitRow[] = [];
-  const tags: Ingested["tags"] = [];
-  /** Every id a new object names, with the type the naming object says it has. */
-  const referenced = new Map<Oid, ObjectType | "unknown">();
-  const indexer = new PackIndexer(
+  const staging = new PushStaging(store, packId);
+  const indexer = new PackIndexer<number>(
     {
+      staging,
       readExisting: (oid) => ctx.objects.read(oid),
       readPackRange: async (offset, length) => {
         const obj = await ctx.bucket.get(key, { range: { offset, length } });
@@ -98,22 +104,20 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
         return new Uint8Array(await obj.arrayBuffer());
       },
       onObject(entry, data) {
+        if (data === undefined) return; // a blob the scan only hashed: it names nothing
+        if (entry.type === "tree") {
+          const reason = inspectTree(data, (oid, type) => staging.link(oid, type));
+          if (reason) throw new GitError("object-invalid", `tree ${entry.oid}: ${reason}`);
+          return;
+        }
         if (entry.type === "commit") {
           const c = decodeCommit(data);
-          commits.push({ oid: entry.oid, tree: c.tree, parents: c.parents, time: c.committer.timestamp });
+          staging.commit(entry.offset, { oid: entry.oid, tree: c.tree, parents: c.parents, time: c.committer.timestamp });
         } else if (entry.type === "tag") {
           const t = decodeTag(data);
-          tags.push({ oid: entry.oid, target: t.object, targetType: t.type });
-        } else if (entry.type === "tree") {
-          const reason = validateTree(decodeTree(data));
-          if (reason) throw new GitError("object-invalid", `tree ${entry.oid}: ${reason}`);
+          staging.tag(entry.oid, t.object, t.type);
         }
-        for (const r of referencedIds(entry.type, data)) {
-          const claimed = referenced.get(r.oid);
-          if (claimed !== undefined && claimed !== r.type && claimed !== "unknown" && r.type !== "unknown")
-            throw new GitError("object-invalid", `${r.oid} is named as both a ${claimed} and a ${r.type}`);
-          referenced.set(r.oid, r.type);
-        }
+        for (const r of referencedIds(entry.type, data)) staging.link(r.oid, r.type);
       },
     },
     { maxDeltaDepth: limits.maxDeltaDepth, maxObjectSize: limits.maxObjectBytes },
@@ -135,12 +139,15 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
       else trailer = item;
     }
     await upload.complete();
-    const entries = await indexer.finish();
-    checkConnectivity(store, entries, referenced, req);
+    const objects = await indexer.finish();
+    // New ref tips must exist too, whatever their type.
+    for (const c of req.commands) if (c.newOid !== ZERO_OID) staging.link(c.newOid, "unknown");
+    staging.checkConnectivity();
     if (indexer.thinBases.size) await storeCompletion(ctx, packId, [...indexer.thinBases]);
-    return { packId, entries, commits, tags, trailer: trailer! };
+    return { packId, staging, objects, trailer: trailer! };
   } catch (e) {
     await upload.abort();
+    staging.drop();
     const reason = e instanceof GitError ? e.code : "internal";
     store.transact(() => {
       store.setPackState(packId, "garbage", { reason });
@@ -169,32 +176,13 @@ async function storeCompletion(ctx: ReceivePackContext, thinPackId: number, base
   ctx.store.setPackState(id, "staging", { bytes: upload.bytes, objects: locations.length });
 }
 
-/**
- * Every id a new object names, and every new ref tip, exists in the pack or the repository, with
- * the type its referrer claims (a commit's tree is a tree, a tree entry's mode matches its object).
- */
-function checkConnectivity(store: RepoStore, entries: readonly IndexedEntry[], referenced: Map<Oid, ObjectType | "unknown">, req: ReceivePackRequest) {
-  const typeInPack = new Map(entries.map((e) => [e.oid, e.type]));
-  for (const c of req.commands) if (c.newOid !== ZERO_OID && !referenced.has(c.newOid)) referenced.set(c.newOid, "unknown");
-  const outside = [...referenced.keys()].filter((o) => !typeInPack.has(o));
-  const located = store.locateSync(outside);
-  const missing = outside.filter((o) => !located.has(o));
-  if (missing.length)
-    throw new GitError("missing-objects", `missing necessary objects: ${missing.slice(0, 3).join(", ")}${missing.length > 3 ? ` and ${missing.length - 3} more` : ""}`);
-  for (const [oid, claimed] of referenced) {
-    const actual = typeInPack.get(oid) ?? located.get(oid)!.type;
-    if (claimed !== "unknown" && claimed !== actual) throw new GitError("object-invalid", `${oid} is a ${actual} but is named as a ${claimed}`);
-  }
-}
-
 /** One transaction: index rows, pack state and every ref's compare-and-swap. */
 function applyCommands(ctx: ReceivePackContext, req: ReceivePackRequest, ingested: Ingested | undefined): RefStatus[] {
   const { store } = ctx;
   const atomic = req.capabilities.has("atomic");
   const moved: { ref: string; old: Oid; new: Oid; seq: number }[] = [];
   const statuses = store.transact(() => {
-    const types = ingested ? new Map(ingested.entries.map((e) => [e.oid, e.type])) : new Map();
-    const typeOf = (oid: Oid) => types.get(oid) ?? store.locateSync([oid]).get(oid)?.type;
+    const typeOf = (oid: Oid) => (ingested ? ingested.staging.typeOf(oid) : store.locateSync([oid]).get(oid)?.type);
     const seen = new Set<string>();
     let statuses: RefStatus[] = req.commands.map((c): RefStatus => {
       const bad = checkRefName(c.ref);
@@ -213,9 +201,8 @@ function applyCommands(ctx: ReceivePackContext, req: ReceivePackRequest, ingeste
 
     if (ingested) {
       if (anyMoves) {
-        store.insertObjects(ingested.packId, ingested.entries);
-        insertGraph(store, ingested);
-        store.setPackState(ingested.packId, "live", { bytes: ingested.trailer.bytes, objects: ingested.entries.length });
+        ingested.staging.index();
+        store.setPackState(ingested.packId, "live", { bytes: ingested.trailer.bytes, objects: ingested.objects });
         store.setPackFamilyState(ingested.packId, "live");
       } else {
         store.setPackState(ingested.packId, "garbage", { reason: "refused" });
@@ -238,33 +225,4 @@ function applyCommands(ctx: ReceivePackContext, req: ReceivePackRequest, ingeste
   });
   if (moved.length) ctx.onRefUpdates(moved);
   return statuses;
-}
-
-/** Commit rows with generation numbers (parents first), and tag rows. */
-function insertGraph(store: RepoStore, ingested: Ingested) {
-  const pending = new Map(ingested.commits.map((c) => [c.oid, c]));
-  const known = store.generations([...new Set(ingested.commits.flatMap((c) => c.parents))].filter((p) => !pending.has(p)));
-  const gen = new Map<Oid, number>(known);
-  const rows: { row: CommitRow; generation: number }[] = [];
-  for (const start of ingested.commits) {
-    const stack: CommitRow[] = [start];
-    while (stack.length) {
-      const c = stack[stack.length - 1]!;
-      if (gen.has(c.oid)) {
-        stack.pop();
-        continue;
-      }
-      const todo = c.parents.filter((p) => !gen.has(p) && pending.has(p));
-      if (todo.length) {
-        for (const p of todo) stack.push(pending.get(p)!);
-        continue;
-      }
-      const g = 1 + Math.max(0, ...c.parents.map((p) => gen.get(p) ?? 0));
-      gen.set(c.oid, g);
-      rows.push({ row: c, generation: g });
-      stack.pop();
-    }
-  }
-  store.insertCommits(rows);
-  for (const t of ingested.tags) store.insertTag(t.oid, t.target, t.targetType);
 }

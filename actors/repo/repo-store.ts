@@ -3,11 +3,13 @@
  * the engine's `ObjectIndex` and `CommitGraph` over SQL.
  * Invariants:
  * - Batch look-ups pass ids as one JSON array (`json_each`), never as one bound variable per id.
- * - Writes happen only inside `transact`, so a push's rows, its pack state and its ref moves land
- *   together or not at all.
+ * - Index writes happen only inside `transact`, so a push's rows, its pack state and its ref moves
+ *   land together or not at all. (A push in progress writes only its own staging tables.)
+ * - A new store empties the staging tables: it is made once per actor start, before any push runs,
+ *   so whatever they hold was left by a push that died with the previous instance.
  */
 import type { CommitNode, CommitGraph, ObjectIndex, ObjectLocation, Oid, IndexedEntry, ObjectType, PackEntryType } from "../../engine/index.ts";
-import { SCHEMA } from "./schema.ts";
+import { PUSH_STAGING_TABLES, SCHEMA } from "./schema.ts";
 
 const BATCH = 5000;
 
@@ -40,6 +42,7 @@ export interface CommitRow {
 export class RepoStore implements ObjectIndex, CommitGraph {
   constructor(private readonly storage: DurableObjectStorage) {
     for (const ddl of SCHEMA) storage.sql.exec(ddl);
+    for (const table of PUSH_STAGING_TABLES) storage.sql.exec(`DELETE FROM ${table}`);
   }
 
   get sql(): SqlStorage {

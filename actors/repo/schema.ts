@@ -8,6 +8,9 @@
  *   failed or was refused: GC deletes garbage packs' R2 objects.
  * - A thin pushed pack has a companion (`completes` = its id) holding its missing bases whole, so
  *   the two together resolve every delta without the rest of the repository.
+ * - `push_*` tables hold a push in progress (actors/repo/push-staging.ts), keyed by its pack; they
+ *   are never part of the index. New tables only ever appear here with `IF NOT EXISTS`, so an
+ *   existing database gains them on its next start.
  */
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -26,4 +29,18 @@ export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS tags (oid TEXT PRIMARY KEY, target TEXT NOT NULL, target_type TEXT NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS ref_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, old TEXT NOT NULL,
      new TEXT NOT NULL, source TEXT NOT NULL, at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS push_objects (pack INTEGER NOT NULL, offset INTEGER NOT NULL, header_len INTEGER NOT NULL,
+     packed_len INTEGER NOT NULL, entry_type INTEGER NOT NULL, data_size INTEGER NOT NULL, base_offset INTEGER, base_oid TEXT,
+     oid TEXT, type TEXT, size INTEGER, depth INTEGER, PRIMARY KEY (pack, offset)) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS push_objects_by_oid ON push_objects (pack, oid, type)`,
+  `CREATE TABLE IF NOT EXISTS push_links (pack INTEGER NOT NULL, oid TEXT NOT NULL, type TEXT NOT NULL,
+     PRIMARY KEY (pack, oid, type)) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS push_commits (pack INTEGER NOT NULL, offset INTEGER NOT NULL, oid TEXT NOT NULL, tree TEXT NOT NULL,
+     time INTEGER NOT NULL, parents TEXT NOT NULL, PRIMARY KEY (pack, offset)) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS push_commits_by_oid ON push_commits (pack, oid)`,
+  `CREATE TABLE IF NOT EXISTS push_tags (pack INTEGER NOT NULL, oid TEXT NOT NULL, target TEXT NOT NULL, target_type TEXT NOT NULL,
+     PRIMARY KEY (pack, oid)) WITHOUT ROWID`,
 ];
+
+/** The tables of pushes in progress: emptied when the actor starts, since no push survives a restart. */
+export const PUSH_STAGING_TABLES = ["push_objects", "push_links", "push_commits", "push_tags"] as const;

@@ -1,71 +1,79 @@
 /**
  * Turns scanned pack entries into indexed objects: hashes whole objects, resolves deltas base first,
- * and reports each object once its id is known. The pack's own bytes are re-read only for deltas
- * whose base left the cache or comes later in the pack.
+ * and reports each object once its id is known. What it knows of each entry lives in an
+ * `IndexStaging` (SQLite in the actor), so its memory does not grow with the pack. The pack's own
+ * bytes are re-read only for deltas whose base was not at hand or comes later in the pack.
  * Invariants:
- * - `finish()` returns one entry per pack entry, every one with a verified id, or throws.
+ * - `finish()` returns only once every entry is recorded with a verified id, or throws.
  * - A delta's base is another entry of this pack or (thin pack) an object the repo already has;
  *   anything else is `delta-base-missing`. A delta chain longer than `maxDeltaDepth` is refused,
  *   and so is a cycle (which can only arise between REF_DELTAs).
+ * - Content is held only by the base cache (`cacheBytes`) and two slots for objects too big for it
+ *   (so chains and fans of big deltas resolve without re-reading their bases each time).
  * Spec: gitformat-pack(5), "Deltified representation"; git-index-pack(1).
  */
 import { GitError } from "../errors.ts";
 import { hashObject } from "../hash.ts";
 import type { Oid } from "../oid.ts";
-import type { ObjectLocation } from "../storage.ts";
 import { ByteLru } from "../cache/byte-lru.ts";
-import { OBJECT_TYPE_BY_CODE, type GitObject, type PackEntryType } from "../object/types.ts";
+import { OBJECT_TYPE_BY_CODE, type GitObject, type ObjectType } from "../object/types.ts";
 import { inflateEntry } from "../zlib.ts";
 import { applyDelta } from "./delta.ts";
+import { MemoryIndexStaging, indexedEntry, type IndexStaging, type IndexedEntry, type StagedEntry } from "./index-staging.ts";
 import type { ScannedEntry } from "./scan.ts";
+
+export * from "./index-staging.ts";
 
 export type IndexPackErrorCode = "delta-base-missing" | "delta-too-deep" | "delta-cycle";
 
-/** An object as this pack holds it: a location, before the pack has a storage key. */
-export type IndexedEntry = Omit<ObjectLocation, "pack">;
-
-export interface IndexPackContext {
+export interface IndexPackContext<R = IndexedEntry[]> {
   /** Objects the repo already has, for thin-pack bases. */
   readExisting(oid: Oid): Promise<GitObject | null>;
   /** This pack's bytes, once it is stored. */
   readPackRange(offset: number, length: number): Promise<Uint8Array>;
-  /** Called once per object, base before delta, with its inflated content. */
-  onObject(entry: IndexedEntry, data: Uint8Array): void | Promise<void>;
+  /**
+   * Called once per object, base before delta, with its inflated content; `data` is absent for a
+   * blob the scan hashed as it streamed and did not keep.
+   */
+  onObject(entry: IndexedEntry, data: Uint8Array | undefined): void | Promise<void>;
+  /** Where entries are recorded (default: in memory, and `finish()` returns them all). */
+  staging?: IndexStaging<R>;
 }
 
 export interface IndexPackOptions {
-  /** Bytes of resolved content kept for bases (default 32 MiB). */
+  /** Bytes of resolved content kept for bases (default 8 MiB). */
   cacheBytes?: number;
   maxDeltaDepth?: number;
   maxObjectSize?: number;
 }
 
-interface Pending {
+/** An object with its content, as held for use as a base. */
+interface Resolved {
   offset: number;
-  headerLen: number;
-  packedLen: number;
-  entryType: PackEntryType;
-  size: number;
-  baseOffset?: number;
-  baseOid?: Oid;
+  oid: Oid;
+  type: ObjectType;
+  depth: number;
+  data: Uint8Array;
 }
 
-export class PackIndexer {
-  #cache: ByteLru<number, GitObject>;
-  #done = new Map<number, IndexedEntry>();
-  /** Every entry's header facts by offset; re-reads need the entry's own (delta) size. */
-  #headers = new Map<number, Pending>();
-  #byOid = new Map<Oid, number>();
-  #deferred: Pending[] = [];
+const DEFERRED_PAGE = 256;
+
+export class PackIndexer<R = IndexedEntry[]> {
+  #staging: IndexStaging<R>;
+  #cache: ByteLru<number, Resolved>;
+  /** The two objects most recently made or used that the cache would not keep, newest first. */
+  #big: Resolved[] = [];
   #thinBases = new Set<Oid>();
   #maxDepth: number;
   #maxSize: number;
 
   constructor(
-    private readonly ctx: IndexPackContext,
+    private readonly ctx: IndexPackContext<R>,
     opts: IndexPackOptions = {},
   ) {
-    this.#cache = new ByteLru(opts.cacheBytes ?? 32 << 20, (o) => o.data.length + 64);
+    // Without a staging the caller gets the in-memory one, whose finish() gives IndexedEntry[] (R's default).
+    this.#staging = ctx.staging ?? (new MemoryIndexStaging() as unknown as IndexStaging<R>);
+    this.#cache = new ByteLru(opts.cacheBytes ?? 8 << 20, (o) => o.data.length + 64);
     this.#maxDepth = opts.maxDeltaDepth ?? 4095;
     this.#maxSize = opts.maxObjectSize ?? Number.MAX_SAFE_INTEGER;
   }
@@ -75,109 +83,124 @@ export class PackIndexer {
     return this.#thinBases;
   }
 
-  /** Feeds one scanned entry; resolves it now if its base is at hand. */
+  /** Feeds one scanned entry; resolves it now if its base is at hand, else records it as deferred. */
   async add(e: ScannedEntry): Promise<void> {
-    const p: Pending = { offset: e.offset, headerLen: e.headerLen, packedLen: e.packedLen, entryType: e.entryType, size: e.size, baseOffset: e.baseOffset, baseOid: e.baseOid };
-    this.#headers.set(e.offset, p);
-    if (e.entryType < 5) {
-      await this.#record(p, { type: OBJECT_TYPE_BY_CODE[e.entryType]!, data: e.data }, 0);
-      return;
+    const s: StagedEntry = { offset: e.offset, headerLen: e.headerLen, packedLen: e.packedLen, entryType: e.entryType, dataSize: e.size };
+    if (e.baseOffset !== undefined) s.baseOffset = e.baseOffset;
+    if (e.baseOid !== undefined) s.baseOid = e.baseOid;
+    if (e.data === undefined) {
+      s.object = { oid: e.oid, type: "blob", size: e.size, depth: 0 };
+      this.#staging.put(s);
+      await this.ctx.onObject(indexedEntry(s), undefined);
+    } else if (e.entryType < 5) {
+      await this.#record(s, OBJECT_TYPE_BY_CODE[e.entryType]!, e.data, 0);
+    } else {
+      const at = e.baseOffset ?? (e.baseOid !== undefined ? this.#staging.offsetOf(e.baseOid) : undefined);
+      const base = at === undefined ? undefined : this.#held(at);
+      if (base) await this.#resolveDelta(s, base, e.data);
+      else this.#staging.put(s);
     }
-    const base = this.#cachedBase(p);
-    if (base) await this.#resolveDelta(p, base.entry, base.obj, e.data);
-    else this.#deferred.push(p);
   }
 
   /**
-   * Resolves what is left, reading the stored pack; returns every entry in pack order. Works in
+   * Resolves the deferred deltas, reading the stored pack, and returns the staging's result. Works in
    * rounds: a REF_DELTA whose base is another unresolved delta waits for a later round. A round that
    * resolves nothing means a base is missing (or REF_DELTAs name each other in a cycle).
    */
-  async finish(): Promise<IndexedEntry[]> {
-    const pending = new Map(this.#deferred.map((p) => [p.offset, p]));
-    this.#deferred = [];
-    while (pending.size) {
-      const before = pending.size;
+  async finish(): Promise<R> {
+    for (;;) {
+      let pending = 0;
+      let progress = 0;
       let waiting: BaseNotYetKnown | undefined;
-      for (const p of [...pending.values()]) {
-        if (!pending.has(p.offset)) continue;
-        try {
-          await this.#resolveAt(p.offset, pending, new Set());
-        } catch (e) {
-          if (!(e instanceof BaseNotYetKnown)) throw e;
-          waiting ??= e;
+      for (let after = -1; ; ) {
+        const page = this.#staging.deferredAfter(after, DEFERRED_PAGE);
+        if (page.length === 0) break;
+        for (const p of page) {
+          after = p.offset;
+          pending++;
+          if (this.#staging.at(p.offset)?.object) {
+            progress++; // resolved meanwhile, as the base of an earlier one
+            continue;
+          }
+          try {
+            await this.#resolveAt(p.offset, new Set());
+            progress++;
+          } catch (e) {
+            if (!(e instanceof BaseNotYetKnown)) throw e;
+            waiting ??= e;
+          }
         }
       }
-      if (pending.size === before)
+      if (pending === 0) return this.#staging.finish();
+      if (progress === 0)
         throw new GitError("delta-base-missing", `delta at offset ${waiting!.offset} needs base ${waiting!.oid}, which is neither in the pack nor in the repository (or the deltas form a cycle)`);
     }
-    return [...this.#done.values()].sort((a, b) => a.offset - b.offset);
   }
 
-  #cachedBase(p: Pending): { entry: { depth: number; oid: Oid }; obj: GitObject } | null {
-    const baseOffset = p.baseOffset ?? (p.baseOid !== undefined ? this.#byOid.get(p.baseOid) : undefined);
-    if (baseOffset === undefined) return null;
-    const entry = this.#done.get(baseOffset);
-    const obj = this.#cache.get(baseOffset);
-    return entry && obj ? { entry, obj } : null;
+  /** The content of the entry at `offset`, if the cache or a big slot holds it. */
+  #held(offset: number): Resolved | undefined {
+    const hit = this.#cache.get(offset);
+    if (hit) return hit;
+    const big = this.#big.find((b) => b.offset === offset);
+    if (big) this.#keep(big);
+    return big;
   }
 
-  async #resolveDelta(p: Pending, base: { depth: number; oid: Oid }, baseObj: GitObject, delta: Uint8Array) {
+  #keep(r: Resolved): void {
+    this.#cache.set(r.offset, r);
+    if (!this.#cache.has(r.offset)) this.#big = [r, ...this.#big.filter((b) => b.offset !== r.offset)].slice(0, 2);
+  }
+
+  async #resolveDelta(s: StagedEntry, base: Resolved, delta: Uint8Array): Promise<Resolved> {
     const depth = base.depth + 1;
-    if (depth > this.#maxDepth)
-      throw new GitError("delta-too-deep", `delta chain at offset ${p.offset} is deeper than ${this.#maxDepth}`);
-    const data = applyDelta(baseObj.data, delta, this.#maxSize);
-    await this.#record({ ...p, baseOid: base.oid }, { type: baseObj.type, data }, depth);
+    if (depth > this.#maxDepth) throw new GitError("delta-too-deep", `delta chain at offset ${s.offset} is deeper than ${this.#maxDepth}`);
+    s.baseOid = base.oid;
+    return this.#record(s, base.type, applyDelta(base.data, delta, this.#maxSize), depth);
   }
 
-  async #record(p: Pending, obj: GitObject, depth: number) {
-    const oid = hashObject(obj.type, obj.data);
-    const entry: IndexedEntry = { oid, offset: p.offset, headerLen: p.headerLen, packedLen: p.packedLen, entryType: p.entryType, type: obj.type, size: obj.data.length, depth };
-    if (p.baseOid !== undefined) entry.baseOid = p.baseOid;
-    if (p.baseOffset !== undefined) entry.baseOffset = p.baseOffset;
-    this.#done.set(p.offset, entry);
-    if (!this.#byOid.has(oid)) this.#byOid.set(oid, p.offset);
-    this.#cache.set(p.offset, obj);
-    await this.ctx.onObject(entry, obj.data);
+  async #record(s: StagedEntry, type: ObjectType, data: Uint8Array, depth: number): Promise<Resolved> {
+    const oid = hashObject(type, data);
+    s.object = { oid, type, size: data.length, depth };
+    this.#staging.put(s);
+    const r: Resolved = { offset: s.offset, oid, type, depth, data };
+    this.#keep(r);
+    await this.ctx.onObject(indexedEntry(s), data);
+    return r;
   }
 
   /** Content of the entry at `offset`, resolving (and recording) it and its bases as needed. */
-  async #resolveAt(offset: number, pending: Map<number, Pending>, path: Set<number>): Promise<{ entry: IndexedEntry; obj: GitObject }> {
-    const done = this.#done.get(offset);
-    if (done) {
-      const cached = this.#cache.get(offset);
-      if (cached) return { entry: done, obj: cached };
-    }
+  async #resolveAt(offset: number, path: Set<number>): Promise<Resolved> {
+    const held = this.#held(offset);
+    if (held) return held;
     if (path.has(offset)) throw new GitError("delta-cycle", `delta at offset ${offset} depends on itself`);
+    const s = this.#staging.at(offset);
+    if (!s) throw new GitError("delta-base-missing", `no pack entry at offset ${offset}`);
     path.add(offset);
-    const p = this.#headers.get(offset);
-    if (!p) throw new GitError("delta-base-missing", `no pack entry at offset ${offset}`);
-    const raw = await this.ctx.readPackRange(offset + p.headerLen, p.packedLen - p.headerLen);
-    const inflated = inflateEntry(raw, p.size, true)!.data;
-    let obj: GitObject;
-    if (p.entryType < 5) {
-      obj = { type: OBJECT_TYPE_BY_CODE[p.entryType]!, data: inflated };
-      if (!done) await this.#record(p, obj, 0);
+    const raw = await this.ctx.readPackRange(offset + s.headerLen, s.packedLen - s.headerLen);
+    const data = inflateEntry(raw, s.dataSize, true)!.data;
+    let r: Resolved;
+    if (s.entryType < 5 || s.object) {
+      // Whole objects are recorded as they are scanned; a delta recorded before lost its content.
+      const o = s.object!;
+      const content = s.entryType < 5 ? data : applyDelta((await this.#baseOf(s, path)).data, data, this.#maxSize);
+      r = { offset, oid: o.oid, type: o.type, depth: o.depth, data: content };
+      this.#keep(r);
     } else {
-      const base = await this.#baseOf(p, pending, path);
-      if (!done) await this.#resolveDelta(p, base.entry, base.obj, inflated);
-      obj = { type: base.obj.type, data: applyDelta(base.obj.data, inflated, this.#maxSize) };
+      r = await this.#resolveDelta(s, await this.#baseOf(s, path), data);
     }
-    this.#cache.set(offset, obj);
     path.delete(offset);
-    pending.delete(offset);
-    return { entry: this.#done.get(offset)!, obj };
+    return r;
   }
 
-  async #baseOf(p: Pending, pending: Map<number, Pending>, path: Set<number>): Promise<{ entry: { depth: number; oid: Oid }; obj: GitObject }> {
-    if (p.baseOffset !== undefined) return this.#resolveAt(p.baseOffset, pending, path);
-    const oid = p.baseOid!;
-    const at = this.#byOid.get(oid);
-    if (at !== undefined) return this.#resolveAt(at, pending, path);
+  async #baseOf(s: StagedEntry, path: Set<number>): Promise<Resolved> {
+    if (s.baseOffset !== undefined) return this.#resolveAt(s.baseOffset, path);
+    const oid = s.baseOid!;
+    const at = this.#staging.offsetOf(oid);
+    if (at !== undefined) return this.#resolveAt(at, path);
     const existing = await this.ctx.readExisting(oid);
-    if (!existing) throw new BaseNotYetKnown(p.offset, oid);
+    if (!existing) throw new BaseNotYetKnown(s.offset, oid);
     this.#thinBases.add(oid);
-    return { entry: { depth: 0, oid }, obj: existing };
+    return { offset: -1, oid, type: existing.type, depth: 0, data: existing.data };
   }
 }
 

@@ -6,25 +6,38 @@
  * - The trailer is checked after the last entry: a caller that stops early has verified nothing.
  * - Every byte consumed (header, entries, trailer) reaches `onBytes` once, in order, before the
  *   entry it belongs to is yielded, so a tee to storage sees exactly the pack.
+ * - An entry past `streamAbove` bytes (inflated or compressed) is inflated as its bytes arrive, never
+ *   held compressed; a whole blob among them is hashed on the way and not kept at all.
  * Spec: gitformat-pack(5), "pack-*.pack files have the following format".
  */
 import { createHash } from "node:crypto";
 import type { ByteReader } from "../byte-reader.ts";
 import { GitError } from "../errors.ts";
-import { bytesToHex } from "../oid.ts";
-import { inflateEntry } from "../zlib.ts";
+import { ObjectHasher } from "../hash.ts";
+import { bytesToHex, type Oid } from "../oid.ts";
+import { PACK_TYPE } from "../object/types.ts";
+import { StreamInflater, inflateEntry, type Inflated } from "../zlib.ts";
 import { decodeEntryHeader, type EntryHeader } from "./entry-header.ts";
 
 export type PackScanErrorCode = "pack-malformed" | "pack-truncated" | "pack-trailer-mismatch" | "pack-too-many-objects" | "object-too-large";
 
-export interface ScannedEntry extends EntryHeader {
+export type ScannedEntry = EntryHeader & {
   kind: "entry";
   offset: number;
   /** Header plus compressed data. */
   packedLen: number;
-  /** The inflated entry data (for a delta: the delta instructions). */
-  data: Uint8Array;
-}
+} & (
+    | {
+        /** The inflated entry data (for a delta: the delta instructions). */
+        data: Uint8Array;
+        oid?: undefined;
+      }
+    | {
+        data?: undefined;
+        /** A streamed blob's id, hashed as it inflated; its content was not kept. */
+        oid: Oid;
+      }
+  );
 
 export interface ScannedTrailer {
   kind: "trailer";
@@ -43,10 +56,13 @@ export interface ScanOptions {
   maxInflatedBytes?: number;
   /** Receives every consumed byte in order (a view: copy it to keep it). */
   onBytes?: (bytes: Uint8Array) => void | Promise<void>;
+  /** Entries larger than this, inflated or compressed, are inflated as they stream (default 1 MiB). */
+  streamAbove?: number;
 }
 
 const PACK_SIGNATURE = [0x50, 0x41, 0x43, 0x4b]; // "PACK"
 const TRAILER_BYTES = 20;
+const STREAM_ABOVE = 1 << 20;
 
 export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGenerator<ScannedEntry | ScannedTrailer> {
   const hash = createHash("sha1");
@@ -70,6 +86,7 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
     throw new GitError("pack-too-many-objects", `pack has ${count} objects; the limit is ${opts.maxObjects}`, { data: { count, limit: opts.maxObjects } });
   await take(12);
 
+  const streamAbove = opts.streamAbove ?? STREAM_ABOVE;
   let inflatedTotal = 0;
   for (let i = 0; i < count; i++) {
     const offset = pos;
@@ -87,9 +104,14 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
     if (opts.maxInflatedBytes !== undefined && inflatedTotal > opts.maxInflatedBytes)
       throw new GitError("pack-too-large", `pack inflates past the limit of ${opts.maxInflatedBytes} bytes`, { data: { limit: opts.maxInflatedBytes } });
     await take(h.headerLen);
-    const inflated = await inflateFromReader(r, h.size, i, count);
-    await take(inflated.consumed);
-    yield { kind: "entry", ...h, offset, packedLen: pos - offset, data: inflated.data };
+    const inflated = h.size > streamAbove ? null : await inflateFromReader(r, h.size, streamAbove, i, count);
+    if (inflated) {
+      await take(inflated.consumed);
+      yield { kind: "entry", ...h, offset, packedLen: pos - offset, data: inflated.data };
+    } else {
+      const content = await streamEntry(r, h, take, i, count);
+      yield { kind: "entry", ...h, offset, packedLen: pos - offset, ...content };
+    }
   }
 
   if (!(await r.fill(TRAILER_BYTES))) throw new GitError("pack-truncated", "pack ends before its trailer");
@@ -106,15 +128,48 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
 /**
  * Inflates the zlib stream at the reader's position without consuming it. When the stream is longer
  * than what is buffered, waits until the buffer has doubled before retrying, so a large object costs
- * O(size) inflate work in total rather than a retry per network chunk.
+ * O(size) inflate work in total rather than a retry per network chunk. Null once more than `limit`
+ * compressed bytes are buffered without the stream ending: the entry must be streamed instead.
  */
-async function inflateFromReader(r: ByteReader, size: number, i: number, count: number) {
+async function inflateFromReader(r: ByteReader, size: number, limit: number, i: number, count: number): Promise<Inflated | null> {
   for (;;) {
     const res = inflateEntry(r.peek(), size, false);
     if (res) return res;
+    if (r.available > limit) return null;
     const target = Math.max(r.available * 2, r.available + 65536);
     let grew = false;
     while (r.available < target && (await r.more())) grew = true;
     if (!grew) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
   }
+}
+
+/**
+ * Inflates the entry at the reader's position as its bytes arrive, consuming (and so teeing) them as
+ * zlib takes them. A whole blob is only hashed; anything else is kept, since its content is decoded
+ * or is a delta to apply.
+ */
+async function streamEntry(
+  r: ByteReader,
+  h: EntryHeader,
+  take: (n: number) => Promise<void>,
+  i: number,
+  count: number,
+): Promise<{ data: Uint8Array } | { oid: Oid }> {
+  const hasher = h.entryType === PACK_TYPE.blob ? new ObjectHasher("blob", h.size) : undefined;
+  const data = hasher ? undefined : new Uint8Array(h.size);
+  let at = 0;
+  const inflater = new StreamInflater(h.size, (chunk) => {
+    if (hasher) hasher.update(chunk);
+    else data!.set(chunk, at);
+    at += chunk.length;
+  });
+  try {
+    while (!inflater.done) {
+      if (r.available === 0 && !(await r.more())) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
+      await take(await inflater.write(r.peek()));
+    }
+  } finally {
+    inflater.close();
+  }
+  return hasher ? { oid: hasher.digest() } : { data: data! };
 }

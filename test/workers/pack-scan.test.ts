@@ -1,5 +1,6 @@
 // Inside workerd: scanPack and PackIndexer on a real git pack. Entry boundaries come from node:zlib's
-// `info: true` byte count, which only this runtime can show works here, and a zlib bomb is refused.
+// `info: true` byte count, or for streamed entries from its streaming inflater's `bytesWritten`, which
+// only this runtime can show work here; a zlib bomb is refused either way.
 import { createHash } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
@@ -8,7 +9,7 @@ import { concatBytes } from "../../engine/bytes.ts";
 import { GitError } from "../../engine/errors.ts";
 import { encodeEntryHeader } from "../../engine/pack/entry-header.ts";
 import { PackIndexer } from "../../engine/pack/index-pack.ts";
-import { scanPack, type ScannedEntry, type ScannedTrailer } from "../../engine/pack/scan.ts";
+import { scanPack, type ScanOptions, type ScannedEntry, type ScannedTrailer } from "../../engine/pack/scan.ts";
 
 /*
  * Made once with git 2.39 (workerd cannot run git):
@@ -52,10 +53,10 @@ async function* chunksOf(bytes: Uint8Array, size: number): AsyncGenerator<Uint8A
   for (let at = 0; at < bytes.length; at += size) yield bytes.slice(at, at + size);
 }
 
-async function scanAll(bytes: Uint8Array, chunk: number) {
+async function scanAll(bytes: Uint8Array, chunk: number, opts: ScanOptions = {}) {
   const entries: ScannedEntry[] = [];
   let trailer: ScannedTrailer | undefined;
-  for await (const item of scanPack(new ByteReader(chunksOf(bytes, chunk)))) {
+  for await (const item of scanPack(new ByteReader(chunksOf(bytes, chunk)), opts)) {
     if (item.kind === "entry") entries.push(item);
     else trailer = item;
   }
@@ -95,10 +96,24 @@ describe("pack scanning in workerd", () => {
     header.set([0x50, 0x41, 0x43, 0x4b, 0, 0, 0, 2, 0, 0, 0, 1]);
     const body = concatBytes([header, encodeEntryHeader(3, 10), new Uint8Array(deflateSync(new Uint8Array(1 << 20)))]);
     const bomb = concatBytes([body, new Uint8Array(createHash("sha1").update(body).digest())]);
-    for (const chunk of [7, bomb.length]) {
-      const err = await scanAll(bomb, chunk).catch((e: unknown) => e);
+    for (const [chunk, streamAbove] of [[7, undefined], [bomb.length, undefined], [7, 0], [bomb.length, 0]] as const) {
+      const err = await scanAll(bomb, chunk, streamAbove === undefined ? {} : { streamAbove }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(GitError);
       expect((err as GitError).code).toBe("zlib-size-mismatch");
     }
+  });
+
+  it.each([1, 7, PACK.length])("streams every entry (streamAbove: 0) to the same boundaries and ids, fed in %d-byte chunks", async (chunk) => {
+    const { entries, trailer } = await scanAll(PACK, chunk, { streamAbove: 0 });
+    expect(trailer?.checksum).toBe(EXPECTED.checksum);
+    expect(entries.map((e) => ({ offset: e.offset, packedLen: e.packedLen, size: e.size }))).toEqual(
+      EXPECTED.entries.map((e) => ({ offset: e.offset, packedLen: e.packedLen, size: e.size })),
+    );
+    const blob = entries.find((e) => e.entryType === 3)!;
+    expect(blob.data).toBeUndefined();
+    expect(blob.oid).toBe(EXPECTED.entries[5]!.oid);
+    const indexer = new PackIndexer({ readExisting: async () => null, readPackRange: async (offset, length) => PACK.slice(offset, offset + length), onObject: () => {} });
+    for (const e of entries) await indexer.add(e);
+    expect((await indexer.finish()).map((e) => e.oid)).toEqual(EXPECTED.entries.map((e) => e.oid));
   });
 });

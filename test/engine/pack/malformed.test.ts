@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { deflateSync } from "node:zlib";
+import { deflateRawSync, deflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { ByteReader } from "../../../engine/byte-reader.ts";
 import { concatBytes, utf8 } from "../../../engine/bytes.ts";
@@ -15,6 +15,15 @@ import { scanPack } from "../../../engine/pack/scan.ts";
 const FAST = { timeout: 3000 };
 
 const deflate = (data: Uint8Array) => new Uint8Array(deflateSync(data));
+const adler32 = (data: Uint8Array) => {
+  let a = 1;
+  let b = 0;
+  for (const x of data) {
+    a = (a + x) % 65521;
+    b = (b + a) % 65521;
+  }
+  return Uint8Array.of(b >> 8, b & 0xff, a >> 8, a & 0xff);
+};
 const sha1 = (data: Uint8Array) => new Uint8Array(createHash("sha1").update(data).digest());
 
 /** A pack entry: header, then the given (or the honest) zlib stream of `data`. */
@@ -49,14 +58,15 @@ async function* chunksOf(bytes: Uint8Array, size: number): AsyncGenerator<Uint8A
 }
 
 /** Scans (and indexes) `bytes`; returns the error it must end in. */
-async function failure(bytes: Uint8Array, opts: { chunk?: number; existing?: Map<Oid, GitObject> } = {}): Promise<GitError> {
+async function failure(bytes: Uint8Array, opts: { chunk?: number; existing?: Map<Oid, GitObject>; streamAbove?: number } = {}): Promise<GitError> {
   const indexer = new PackIndexer({
     readExisting: async (oid) => opts.existing?.get(oid) ?? null,
     readPackRange: async (offset, length) => bytes.slice(offset, offset + length),
     onObject: () => {},
   });
   try {
-    for await (const item of scanPack(new ByteReader(chunksOf(bytes, opts.chunk ?? 4096)))) if (item.kind === "entry") await indexer.add(item);
+    const scan = scanPack(new ByteReader(chunksOf(bytes, opts.chunk ?? 4096)), opts.streamAbove === undefined ? {} : { streamAbove: opts.streamAbove });
+    for await (const item of scan) if (item.kind === "entry") await indexer.add(item);
     await indexer.finish();
   } catch (e) {
     expect(e).toBeInstanceOf(GitError);
@@ -110,7 +120,8 @@ describe("malformed packs", () => {
     });
   });
 
-  describe("truncation", () => {
+  // Entries are inflated whole (held) or, past `streamAbove`, as their bytes arrive (streamed).
+  describe.each([["held", undefined], ["streamed", 0]] as const)("truncation (%s)", (_mode, streamAbove) => {
     const bytes = good();
     const secondEntry = 12 + entry(3, blobA).length;
     it.each([
@@ -121,7 +132,7 @@ describe("malformed packs", () => {
       ["right before the trailer", bytes.length - 20],
       ["inside the trailer", bytes.length - 7],
     ])("refuses a pack cut %s", FAST, async (_where, at) => {
-      for (const chunk of [1, 7, 4096]) expect((await failure(bytes.slice(0, at), { chunk })).code).toBe("pack-truncated");
+      for (const chunk of [1, 7, 4096]) expect((await failure(bytes.slice(0, at), { chunk, streamAbove })).code).toBe("pack-truncated");
     });
   });
 
@@ -137,31 +148,45 @@ describe("malformed packs", () => {
     });
   });
 
-  describe("zlib", () => {
+  describe.each([["held", undefined], ["streamed", 0]] as const)("zlib (%s)", (_mode, streamAbove) => {
     it.each([1, 7, 4096, 1 << 20])("refuses a 1 MB zlib bomb behind a 10-byte header (%i-byte chunks)", FAST, async (chunk) => {
       const bomb = entry(3, new Uint8Array(1 << 20), { size: 10 });
-      expect((await failure(pack([bomb]), { chunk })).code).toBe("zlib-size-mismatch");
+      expect((await failure(pack([bomb]), { chunk, streamAbove })).code).toBe("zlib-size-mismatch");
     });
 
     it("refuses data that inflates short of its declared size", FAST, async () => {
-      expect((await failure(pack([entry(3, blobA, { size: blobA.length + 1 })]))).code).toBe("zlib-size-mismatch");
+      expect((await failure(pack([entry(3, blobA, { size: blobA.length + 1 })]), { streamAbove })).code).toBe("zlib-size-mismatch");
     });
 
     it("refuses a bad zlib header", FAST, async () => {
       const zlib = deflate(blobA);
       zlib[0] = 0x79;
-      expect((await failure(pack([entry(3, blobA, { zlib }), entry(3, blobB)]))).code).toBe("zlib-corrupt");
+      expect((await failure(pack([entry(3, blobA, { zlib }), entry(3, blobB)]), { streamAbove })).code).toBe("zlib-corrupt");
     });
 
     it("refuses a bad adler-32 checksum", FAST, async () => {
       const zlib = deflate(blobA);
       zlib[zlib.length - 1] ^= 0xff;
-      expect((await failure(pack([entry(3, blobA, { zlib }), entry(3, blobB)]))).code).toBe("zlib-corrupt");
+      expect((await failure(pack([entry(3, blobA, { zlib }), entry(3, blobB)]), { streamAbove })).code).toBe("zlib-corrupt");
     });
 
     it("refuses a reserved deflate block type", FAST, async () => {
       const zlib = Uint8Array.of(0x78, 0x01, 0x07, 0, 0, 0, 0, 0, 0);
-      expect((await failure(pack([entry(3, blobA, { zlib }), entry(3, blobB)]))).code).toBe("zlib-corrupt");
+      expect((await failure(pack([entry(3, blobA, { zlib }), entry(3, blobB)]), { streamAbove })).code).toBe("zlib-corrupt");
+    });
+  
+    it("streams an entry whose compressed data outgrows streamAbove, however small it inflates", FAST, async () => {
+      // 300 KB of empty stored blocks in front of blobA's own deflate stream: valid zlib, 11 bytes out.
+      const padded = concatBytes([Uint8Array.of(0x78, 0x01), ...Array.from({ length: 60_000 }, () => Uint8Array.of(0, 0, 0, 0xff, 0xff)), deflateRawSync(blobA), adler32(blobA)]);
+      const bytes = pack([entry(3, blobA, { zlib: padded }), entry(3, blobB)]);
+      const got = [];
+      for await (const item of scanPack(new ByteReader(chunksOf(bytes, 4096)), { streamAbove: 64 << 10 })) if (item.kind === "entry") got.push(item);
+      const first = entry(3, blobA, { zlib: padded }).length;
+      expect(got.map((e) => [e.offset, e.packedLen, e.oid ?? hashObject("blob", e.data!)])).toEqual([
+        [12, first, hashObject("blob", blobA)],
+        [12 + first, entry(3, blobB).length, hashObject("blob", blobB)],
+      ]);
+      expect(got[0]!.data).toBeUndefined();
     });
   });
 

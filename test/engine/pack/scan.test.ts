@@ -119,8 +119,29 @@ describe("scanPack on packs made by git", () => {
       expect(actual).toEqual(expected);
 
       for (const [i, e] of entries.entries()) {
-        expect(e.data.length).toBe(e.size);
-        if (e.entryType < 5) expect(hashObject(OBJECT_TYPE_BY_CODE[e.entryType]!, e.data)).toBe(rows[i]!.oid);
+        expect(e.data!.length).toBe(e.size);
+        if (e.entryType < 5) expect(hashObject(OBJECT_TYPE_BY_CODE[e.entryType]!, e.data!)).toBe(rows[i]!.oid);
+      }
+    });
+  });
+
+  describe.each(["repacked", "stored", "thin"])("%s pack, every entry streamed (streamAbove: 0)", (name) => {
+    it.each([7, 64 << 10, Number.POSITIVE_INFINITY])("finds the same entries, blobs by id only, fed in %d-byte chunks", { timeout: 60_000 }, async (chunk) => {
+      const { bytes, rows } = packs[name]!;
+      const whole = await scanAll(bytes, 64 << 10);
+      const streamed = await scanAll(bytes, chunk, { streamAbove: 0 });
+      expect(bytesEqual(streamed.seen, bytes)).toBe(true);
+      expect(streamed.trailer).toEqual(whole.trailer);
+      expect(streamed.entries.length).toBe(rows.length);
+      for (const [i, e] of streamed.entries.entries()) {
+        const { data, ...header } = whole.entries[i]!;
+        if (e.entryType === 3) {
+          expect(e).toEqual({ ...header, oid: rows[i]!.oid });
+        } else {
+          expect(e.oid).toBeUndefined();
+          expect(bytesEqual(e.data!, data!)).toBe(true);
+          expect({ ...e, data: undefined }).toEqual({ ...header, data: undefined });
+        }
       }
     });
   });

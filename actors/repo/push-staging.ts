@@ -1,0 +1,303 @@
+/**
+ * A push's per-object state in SQLite while its pack streams in: the indexer's entries (the engine's
+ * `IndexStaging`), the ids its objects name, and its commits and tags. The push's checks are SQL over
+ * these rows and its transaction copies them into the index, so a push's memory does not grow with
+ * its object count.
+ * Invariants:
+ * - Rows belong to one pack id and are never read as part of the index.
+ * - A push deletes its rows when it ends, however it ends; rows a crash left are deleted when the
+ *   actor next starts (`RepoStore`), before any push can run.
+ * - Rows are written in JSON batches; look-ups consult the unwritten batch first, so they always see
+ *   the newest record of an entry.
+ */
+import { GitError, type IndexStaging, type ObjectType, type Oid, type PackEntryType, type StagedEntry } from "../../engine/index.ts";
+import type { CommitRow, RepoStore } from "./repo-store.ts";
+import { PUSH_STAGING_TABLES } from "./schema.ts";
+
+const BATCH = 2000;
+
+interface StagedRow extends Record<string, SqlStorageValue> {
+  offset: number;
+  header_len: number;
+  packed_len: number;
+  entry_type: number;
+  data_size: number;
+  base_offset: number | null;
+  base_oid: string | null;
+  oid: string | null;
+  type: string | null;
+  size: number | null;
+  depth: number | null;
+}
+
+const STAGED_COLUMNS = `offset, header_len, packed_len, entry_type, data_size, base_offset, base_oid, oid, type, size, depth`;
+
+export class PushStaging implements IndexStaging<number> {
+  #entries = new Map<number, StagedEntry>();
+  #entryOids = new Map<Oid, number>();
+  #links: [Oid, string][] = [];
+  #commits: [number, Oid, Oid, number, string][] = [];
+  #tags: [Oid, Oid, string][] = [];
+
+  constructor(
+    private readonly store: RepoStore,
+    readonly pack: number,
+  ) {}
+
+  get #sql(): SqlStorage {
+    return this.store.sql;
+  }
+
+  // --- the indexer's entries ---------------------------------------------
+  put(entry: StagedEntry): void {
+    this.#entries.set(entry.offset, entry);
+    if (entry.object && !this.#entryOids.has(entry.object.oid)) this.#entryOids.set(entry.object.oid, entry.offset);
+    if (this.#entries.size >= BATCH) this.#flushEntries();
+  }
+
+  at(offset: number): StagedEntry | undefined {
+    const held = this.#entries.get(offset);
+    if (held) return held;
+    const row = this.#sql.exec<StagedRow>(`SELECT ${STAGED_COLUMNS} FROM push_objects WHERE pack = ? AND offset = ?`, this.pack, offset).toArray()[0];
+    return row && toStaged(row);
+  }
+
+  offsetOf(oid: Oid): number | undefined {
+    const held = this.#entryOids.get(oid);
+    if (held !== undefined) return held;
+    return this.#sql.exec<{ offset: number }>(`SELECT offset FROM push_objects WHERE pack = ? AND oid = ? LIMIT 1`, this.pack, oid).toArray()[0]?.offset;
+  }
+
+  deferredAfter(offset: number, limit: number): StagedEntry[] {
+    this.#flushEntries();
+    return this.#sql
+      .exec<StagedRow>(`SELECT ${STAGED_COLUMNS} FROM push_objects WHERE pack = ? AND oid IS NULL AND offset > ? ORDER BY offset LIMIT ?`, this.pack, offset, limit)
+      .toArray()
+      .map(toStaged);
+  }
+
+  /** Writes what is batched; returns the number of entries (every one resolved, as the indexer ensures). */
+  finish(): number {
+    this.flush();
+    return this.#sql.exec<{ n: number }>(`SELECT count(*) AS n FROM push_objects WHERE pack = ?`, this.pack).one().n;
+  }
+
+  // --- what the pack's objects say -----------------------------------------
+  /** `oid` is named by a new object (or a ref command) as a `type`. */
+  link(oid: Oid, type: ObjectType | "unknown"): void {
+    this.#links.push([oid, type]);
+    if (this.#links.length >= BATCH) this.#flushLinks();
+  }
+
+  commit(offset: number, c: CommitRow): void {
+    this.#commits.push([offset, c.oid, c.tree, c.time, c.parents.join(" ")]);
+    if (this.#commits.length >= BATCH) this.#flushCommits();
+  }
+
+  tag(oid: Oid, target: Oid, targetType: ObjectType): void {
+    this.#tags.push([oid, target, targetType]);
+    if (this.#tags.length >= BATCH) this.#flushTags();
+  }
+
+  flush(): void {
+    this.#flushEntries();
+    this.#flushLinks();
+    this.#flushCommits();
+    this.#flushTags();
+  }
+
+  // --- checks ------------------------------------------------------------
+  /**
+   * Every id a new object names exists in the pack or the repository, with the type its referrer
+   * claims (a commit's tree is a tree, a tree entry's mode matches its object), and no two referrers
+   * disagree about it.
+   */
+  checkConnectivity(): void {
+    this.flush();
+    const conflict = this.#sql
+      .exec<{ oid: string; types: string }>(
+        `SELECT oid, group_concat(type, ' and a ') AS types FROM push_links WHERE pack = ? AND type != 'unknown' GROUP BY oid HAVING count(*) > 1 LIMIT 1`,
+        this.pack,
+      )
+      .toArray()[0];
+    if (conflict) throw new GitError("object-invalid", `${conflict.oid} is named as both a ${conflict.types}`);
+
+    const missingFrom = `FROM push_links l WHERE l.pack = ?1
+       AND NOT EXISTS (SELECT 1 FROM push_objects s WHERE s.pack = ?1 AND s.oid = l.oid)
+       AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.oid = l.oid)`;
+    const missing = this.#sql.exec<{ oid: string }>(`SELECT DISTINCT l.oid ${missingFrom} LIMIT 3`, this.pack).toArray().map((r) => r.oid);
+    if (missing.length) {
+      const n = this.#sql.exec<{ n: number }>(`SELECT count(DISTINCT l.oid) AS n ${missingFrom}`, this.pack).one().n;
+      throw new GitError("missing-objects", `missing necessary objects: ${missing.join(", ")}${n > 3 ? ` and ${n - 3} more` : ""}`);
+    }
+
+    const wrong = this.#sql
+      .exec<{ oid: string; claimed: string; actual: string }>(
+        `SELECT l.oid, l.type AS claimed, coalesce(s.type, o.type) AS actual FROM push_links l
+           LEFT JOIN push_objects s ON s.pack = l.pack AND s.oid = l.oid
+           LEFT JOIN objects o ON o.oid = l.oid
+         WHERE l.pack = ? AND l.type != 'unknown' AND coalesce(s.type, o.type) != l.type LIMIT 1`,
+        this.pack,
+      )
+      .toArray()[0];
+    if (wrong) throw new GitError("object-invalid", `${wrong.oid} is a ${wrong.actual} but is named as a ${wrong.claimed}`);
+  }
+
+  /** The type of `oid` in this pack or, failing that, in the repository. */
+  typeOf(oid: Oid): ObjectType | undefined {
+    const row = this.#sql
+      .exec<{ type: string | null }>(
+        `SELECT coalesce((SELECT type FROM push_objects WHERE pack = ?1 AND oid = ?2 LIMIT 1), (SELECT type FROM objects WHERE oid = ?2)) AS type`,
+        this.pack,
+        oid,
+      )
+      .one();
+    return (row.type ?? undefined) as ObjectType | undefined;
+  }
+
+  // --- inside the push's transaction ---------------------------------------
+  /** Copies the pack's objects, commits (with generation numbers) and tags into the index. */
+  index(): void {
+    this.flush();
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO objects (oid, pack, offset, header_len, packed_len, entry_type, type, size, base_oid, base_offset, depth)
+       SELECT oid, pack, offset, header_len, packed_len, entry_type, type, size, base_oid, base_offset, depth
+       FROM push_objects WHERE pack = ? ORDER BY offset`,
+      this.pack,
+    );
+    this.#indexCommits();
+    this.#sql.exec(`INSERT OR IGNORE INTO tags (oid, target, target_type) SELECT oid, target, target_type FROM push_tags WHERE pack = ?`, this.pack);
+  }
+
+  /** Deletes every row of this push, written or not. */
+  drop(): void {
+    this.#entries.clear();
+    this.#entryOids.clear();
+    this.#links = [];
+    this.#commits = [];
+    this.#tags = [];
+    for (const table of PUSH_STAGING_TABLES) this.#sql.exec(`DELETE FROM ${table} WHERE pack = ?`, this.pack);
+  }
+
+  /**
+   * Commit rows with generation numbers, parents first. The pack lists commits newest first, so they
+   * are taken in reverse pack order and each one's parents are usually the commits just computed;
+   * a parent not yet computed is computed first (depth first, an explicit stack).
+   */
+  #indexCommits(): void {
+    const computed = new Map<Oid, number>(); // written too, unless in `batch`; cleared when large
+    let batch: { row: CommitRow; generation: number }[] = [];
+    const write = () => {
+      this.store.insertCommits(batch);
+      batch = [];
+    };
+    const generationOf = (oid: Oid) =>
+      computed.get(oid) ?? this.#sql.exec<{ generation: number }>(`SELECT generation FROM commits WHERE oid = ?`, oid).toArray()[0]?.generation;
+    const staged = (oid: Oid) => {
+      // Without statistics SQLite would rather walk the whole pack's rows by primary key.
+      const r = this.#sql
+        .exec<CommitSql>(`SELECT oid, tree, time, parents FROM push_commits INDEXED BY push_commits_by_oid WHERE pack = ? AND oid = ? LIMIT 1`, this.pack, oid)
+        .toArray()[0];
+      return r && toCommit(r);
+    };
+    for (let before = Number.MAX_SAFE_INTEGER; ; ) {
+      const page = this.#sql
+        .exec<CommitSql & { offset: number }>(`SELECT offset, oid, tree, time, parents FROM push_commits WHERE pack = ? AND offset < ? ORDER BY offset DESC LIMIT ?`, this.pack, before, BATCH)
+        .toArray();
+      if (page.length === 0) break;
+      before = page[page.length - 1]!.offset;
+      for (const r of page) {
+        if (computed.has(r.oid as Oid)) continue;
+        const stack = [toCommit(r)];
+        while (stack.length) {
+          const c = stack[stack.length - 1]!;
+          if (stack.length > 1 && generationOf(c.oid) !== undefined) {
+            stack.pop();
+            continue;
+          }
+          let generation = 1;
+          const todo: CommitRow[] = [];
+          for (const p of c.parents) {
+            const g = generationOf(p);
+            if (g !== undefined) generation = Math.max(generation, g + 1);
+            else {
+              const parent = staged(p);
+              if (parent) todo.push(parent);
+            }
+          }
+          if (todo.length) {
+            stack.push(...todo);
+            continue;
+          }
+          computed.set(c.oid, generation);
+          batch.push({ row: c, generation });
+          stack.pop();
+          if (batch.length >= BATCH) write();
+          if (computed.size > 8 * BATCH && batch.length === 0) computed.clear();
+        }
+      }
+    }
+    write();
+  }
+
+  #flushEntries(): void {
+    if (this.#entries.size === 0) return;
+    const rows = [...this.#entries.values()].map((e) => [
+      e.offset, e.headerLen, e.packedLen, e.entryType, e.dataSize, e.baseOffset ?? null, e.baseOid ?? null,
+      e.object?.oid ?? null, e.object?.type ?? null, e.object?.size ?? null, e.object?.depth ?? null,
+    ]);
+    this.#sql.exec(
+      `INSERT OR REPLACE INTO push_objects (pack, ${STAGED_COLUMNS})
+       SELECT ?2, r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10 FROM (SELECT value AS r FROM json_each(?1))`,
+      JSON.stringify(rows),
+      this.pack,
+    );
+    this.#entries.clear();
+    this.#entryOids.clear();
+  }
+
+  #flushLinks(): void {
+    if (this.#links.length === 0) return;
+    this.#sql.exec(`INSERT OR IGNORE INTO push_links (pack, oid, type) SELECT ?2, r->>0, r->>1 FROM (SELECT value AS r FROM json_each(?1))`, JSON.stringify(this.#links), this.pack);
+    this.#links = [];
+  }
+
+  #flushCommits(): void {
+    if (this.#commits.length === 0) return;
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO push_commits (pack, offset, oid, tree, time, parents) SELECT ?2, r->>0, r->>1, r->>2, r->>3, r->>4 FROM (SELECT value AS r FROM json_each(?1))`,
+      JSON.stringify(this.#commits),
+      this.pack,
+    );
+    this.#commits = [];
+  }
+
+  #flushTags(): void {
+    if (this.#tags.length === 0) return;
+    this.#sql.exec(
+      `INSERT OR IGNORE INTO push_tags (pack, oid, target, target_type) SELECT ?2, r->>0, r->>1, r->>2 FROM (SELECT value AS r FROM json_each(?1))`,
+      JSON.stringify(this.#tags),
+      this.pack,
+    );
+    this.#tags = [];
+  }
+}
+
+interface CommitSql extends Record<string, SqlStorageValue> {
+  oid: string;
+  tree: string;
+  time: number;
+  parents: string;
+}
+
+function toCommit(r: CommitSql): CommitRow {
+  return { oid: r.oid as Oid, tree: r.tree as Oid, time: r.time, parents: r.parents === "" ? [] : (r.parents.split(" ") as Oid[]) };
+}
+
+function toStaged(r: StagedRow): StagedEntry {
+  const s: StagedEntry = { offset: r.offset, headerLen: r.header_len, packedLen: r.packed_len, entryType: r.entry_type as PackEntryType, dataSize: r.data_size };
+  if (r.base_offset !== null) s.baseOffset = r.base_offset;
+  if (r.base_oid !== null) s.baseOid = r.base_oid as Oid;
+  if (r.oid !== null) s.object = { oid: r.oid as Oid, type: r.type as ObjectType, size: r.size!, depth: r.depth! };
+  return s;
+}
