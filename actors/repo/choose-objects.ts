@@ -83,7 +83,7 @@ export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise
     for (const r of store.refs())
       if (r.name.startsWith("refs/tags/") && store.isTag(r.oid) && sent.has(store.peel(r.oid).oid)) roots.push(r.oid);
   }
-  const { oids, clientHas } = await enumerateObjects(ctx.objects, {
+  const { oids, clientHas, located: walked } = await enumerateObjects(ctx.objects, {
     commits: [...sendNodes.values()],
     boundaryTrees,
     roots: [...new Set(roots)],
@@ -91,11 +91,12 @@ export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise
     filter: req.filter,
   });
   oids.push(...blobWants); // wanted by id: sent as they are, never read or filtered
-  const located = store.locateSync([...new Set(oids)]);
+  const unique = new Set(oids);
+  const located = store.locateSync([...unique].filter((o) => !walked.has(o)));
   const limit = req.filter?.blobLimit;
   const locations: ObjectLocation[] = [];
-  for (const o of new Set(oids)) {
-    const l = located.get(o);
+  for (const o of unique) {
+    const l = walked.get(o) ?? located.get(o);
     if (!l) throw new GitError("object-missing", `object ${o} is reachable but not stored`);
     if (limit !== undefined && l.type === "blob" && l.size >= limit && !wants.has(o)) continue;
     locations.push(l);

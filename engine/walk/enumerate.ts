@@ -13,12 +13,12 @@
  * Spec: gitprotocol-pack(5), "Packfile Data"; git's revision walk (mark_edges_uninteresting).
  */
 import type { Oid } from "../oid.ts";
-import { decodeTree, entryKind, type TreeEntry } from "../object/tree.ts";
 import { decodeTag } from "../object/tag.ts";
 import type { ObjectReader } from "../object-reader.ts";
 import type { CommitNode, ObjectLocation } from "../storage.ts";
 import { GitError } from "../errors.ts";
 import type { ObjectFilter } from "./object-filter.ts";
+import { changedEntries } from "./tree-diff.ts";
 
 export interface EnumerateInput {
   /** Commits to send, each with its tree and parents. */
@@ -35,13 +35,15 @@ export interface EnumerateInput {
 export interface EnumerateResult {
   oids: Oid[];
   clientHas: Set<Oid>;
+  /** Locations of returned objects the walk looked up anyway (its trees): no need to look them up again. */
+  located: Map<Oid, ObjectLocation>;
 }
 
 /** Commits walked together: their root trees make the first level. */
 const COMMITS_PER_WALK = 1024;
 /** Trees of one level located with one index look-up. */
 const VISITS_PER_LOOKUP = 2048;
-/** Tree bytes (new and old sides) read and decoded at once. */
+/** Tree bytes (new and old sides) read at once. */
 const GROUP_BYTES = 4 << 20;
 
 /** A parent's tree at the same path, and whether the client has it. */
@@ -61,6 +63,7 @@ interface Visit {
 export async function enumerateObjects(reader: ObjectReader, input: EnumerateInput): Promise<EnumerateResult> {
   const sent = new Set<Oid>();
   const clientHas = new Set<Oid>();
+  const located = new Map<Oid, ObjectLocation>();
   const oids: Oid[] = [];
   const add = (oid: Oid) => {
     if (sent.has(oid)) return false;
@@ -84,37 +87,16 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
   /** Diffs one group of visits whose trees are all located; subtrees that differ go to `next`. */
   const diffGroup = async (group: readonly Visit[], locs: readonly ObjectLocation[], next: Visit[]) => {
     const objects = await reader.readManyAt(locs);
-    const decoded = new Map<Oid, TreeEntry[]>();
-    const entriesOf = (oid: Oid) => {
-      let entries = decoded.get(oid);
-      if (!entries) {
-        const obj = objects.get(oid)!;
-        if (obj.type !== "tree") throw new GitError("object-corrupt", `${oid} is a ${obj.type}, expected a tree`);
-        decoded.set(oid, (entries = decodeTree(obj.data)));
-      }
-      return entries;
-    };
-    const byName = new Map<Oid, Map<string, TreeEntry>>();
-    const byNameOf = (oid: Oid) => {
-      let m = byName.get(oid);
-      if (!m) byName.set(oid, (m = new Map(entriesOf(oid).map((e) => [e.name, e]))));
-      return m;
+    const tree = (oid: Oid) => {
+      const obj = objects.get(oid)!;
+      if (obj.type !== "tree") throw new GitError("object-corrupt", `${oid} is a ${obj.type}, expected a tree`);
+      return { oid, data: obj.data };
     };
     for (const v of group) {
-      const oldMaps = v.olds.map((o) => ({ held: o.held, byName: byNameOf(o.oid) }));
-      for (const e of entriesOf(v.tree)) {
-        const kind = entryKind(e.mode);
-        if (kind === "commit") continue; // gitlinks name commits of other repositories
-        const prev = oldMaps.flatMap((m) => {
-          const p = m.byName.get(e.name);
-          return p ? [{ entry: p, held: m.held }] : [];
-        });
-        if (prev.some((p) => p.entry.oid === e.oid)) continue;
-        for (const p of prev) if (p.held) clientHas.add(p.entry.oid);
-        if (kind === "tree") {
-          const oldTrees = prev.filter((p) => entryKind(p.entry.mode) === "tree").map((p) => ({ oid: p.entry.oid, held: p.held }));
-          visit(next, e.oid, oldTrees, v.depth + 1);
-        } else if (!skipBlob(v.depth + 1)) add(e.oid);
+      for (const e of changedEntries(tree(v.tree), v.olds.map((o) => tree(o.oid)))) {
+        for (const p of e.prev) if (v.olds[p.parent]!.held) clientHas.add(p.oid);
+        if (e.isTree) visit(next, e.oid, e.prev.map((p) => ({ oid: p.oid, held: v.olds[p.parent]!.held })), v.depth + 1);
+        else if (!skipBlob(v.depth + 1)) add(e.oid);
       }
     }
   };
@@ -126,25 +108,26 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       ids.add(v.tree);
       for (const o of v.olds) ids.add(o.oid);
     }
-    const located = await reader.locateAll([...ids]);
+    const found = await reader.locateAll([...ids]);
     let group: Visit[] = [];
     let locs = new Map<Oid, ObjectLocation>();
     let bytes = 0;
     for (const v of visits) {
       const mine = [v.tree, ...v.olds.map((o) => o.oid)];
       const fresh = (id: Oid) => !locs.has(id);
-      if (group.length && bytes + mine.filter(fresh).reduce((n, id) => n + (located.get(id)?.size ?? 0), 0) > GROUP_BYTES) {
+      if (group.length && bytes + mine.filter(fresh).reduce((n, id) => n + (found.get(id)?.size ?? 0), 0) > GROUP_BYTES) {
         await diffGroup(group, [...locs.values()], next);
         group = [];
         locs = new Map();
         bytes = 0;
       }
       for (const id of mine.filter(fresh)) {
-        const l = located.get(id);
+        const l = found.get(id);
         if (!l) throw new GitError("object-missing", `object ${id} is missing`);
         locs.set(id, l);
         bytes += l.size;
       }
+      located.set(v.tree, locs.get(v.tree)!);
       group.push(v);
     }
     if (group.length) await diffGroup(group, [...locs.values()], next);
@@ -175,7 +158,7 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
   }
 
   await walk(await rootVisits(input.roots));
-  return { oids, clientHas };
+  return { oids, clientHas, located };
 
   /** Sends tags and blobs wanted (peeling tag chains a level at a time) and returns the trees to walk. */
   async function rootVisits(roots: readonly Oid[]): Promise<Visit[]> {

@@ -56,7 +56,14 @@ function countingReader(store: MemoryStore) {
 async function enumerate(repo: Repo, input: Partial<EnumerateInput>) {
   const r = await enumerateObjects(new ObjectReader(repo.store, repo.store), { commits: [], boundaryTrees: new Map(), roots: [], ...input });
   expect(new Set(r.oids).size, "each object once").toBe(r.oids.length);
-  return { oids: [...r.oids].sort(), clientHas: r.clientHas };
+  // The locations handed back are the index's own, for objects the walk returns.
+  const sent = new Set(r.oids);
+  const indexed = await repo.store.locate([...r.located.keys()]);
+  for (const [oid, l] of r.located) {
+    expect(sent.has(oid), oid).toBe(true);
+    expect(l).toEqual(indexed.get(oid));
+  }
+  return { oids: [...r.oids].sort(), clientHas: r.clientHas, located: r.located };
 }
 
 let tmp: string;
@@ -82,6 +89,8 @@ describe("enumerateObjects", () => {
       const got = await enumerate(repo, { commits: [...repo.commits.values()], roots: tags(repo), filter });
       expect(got.oids).toEqual(revList(repo.dir, ["--all", ...(spec ? [`--filter=${spec}`] : [])]));
       expect(got.clientHas.size).toBe(0);
+      const types = await repo.store.locate(got.oids);
+      expect([...got.located.keys()].sort(), "every tree sent was located").toEqual(got.oids.filter((o) => types.get(o)!.type === "tree"));
     }
   });
 
