@@ -6,8 +6,9 @@
  * - The trailer is checked after the last entry: a caller that stops early has verified nothing.
  * - Every byte consumed (header, entries, trailer) reaches `onBytes` once, in order, before the
  *   entry it belongs to is yielded, so a tee to storage sees exactly the pack.
- * - An entry past `streamAbove` bytes (inflated or compressed) is inflated as its bytes arrive, never
- *   held compressed; a whole blob among them is hashed on the way and not kept at all.
+ * - An entry past `streamAbove` inflated bytes, or whose compressed bytes outrun any honest deflate
+ *   of its size, is inflated as its bytes arrive, never held compressed; a whole blob among them is
+ *   hashed on the way and not kept at all.
  * Spec: gitformat-pack(5), "pack-*.pack files have the following format".
  */
 import { createHash } from "node:crypto";
@@ -56,7 +57,7 @@ export interface ScanOptions {
   maxInflatedBytes?: number;
   /** Receives every consumed byte in order (a view: copy it to keep it). */
   onBytes?: (bytes: Uint8Array) => void | Promise<void>;
-  /** Entries larger than this, inflated or compressed, are inflated as they stream (default 1 MiB). */
+  /** Entries inflating past this are inflated as their bytes stream in (default 1 MiB). */
   streamAbove?: number;
 }
 
@@ -104,7 +105,7 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
     if (opts.maxInflatedBytes !== undefined && inflatedTotal > opts.maxInflatedBytes)
       throw new GitError("pack-too-large", `pack inflates past the limit of ${opts.maxInflatedBytes} bytes`, { data: { limit: opts.maxInflatedBytes } });
     await take(h.headerLen);
-    const inflated = h.size > streamAbove ? null : await inflateFromReader(r, h.size, streamAbove, i, count);
+    const inflated = h.size > streamAbove ? null : await inflateFromReader(r, h.size, i, count);
     if (inflated) {
       await take(inflated.consumed);
       yield { kind: "entry", ...h, offset, packedLen: pos - offset, data: inflated.data };
@@ -126,21 +127,26 @@ export async function* scanPack(r: ByteReader, opts: ScanOptions = {}): AsyncGen
 }
 
 /**
- * Inflates the zlib stream at the reader's position without consuming it. When the stream is longer
- * than what is buffered, waits until the buffer has doubled before retrying, so a large object costs
- * O(size) inflate work in total rather than a retry per network chunk. Null once more than `limit`
- * compressed bytes are buffered without the stream ending: the entry must be streamed instead.
+ * Inflates the zlib stream at the reader's position without consuming it, in one attempt: first the
+ * reader buffers as many bytes as an honest stream of `size` bytes can occupy (zlib copies its whole
+ * input, and a failed attempt costs a thrown error). A stream longer than that gives null and is
+ * streamed instead.
  */
-async function inflateFromReader(r: ByteReader, size: number, limit: number, i: number, count: number): Promise<Inflated | null> {
-  for (;;) {
-    const res = inflateEntry(r.peek(), size, false);
-    if (res) return res;
-    if (r.available > limit) return null;
-    const target = Math.max(r.available * 2, r.available + 65536);
-    let grew = false;
-    while (r.available < target && (await r.more())) grew = true;
-    if (!grew) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
-  }
+async function inflateFromReader(r: ByteReader, size: number, i: number, count: number): Promise<Inflated | null> {
+  const bound = deflatedBound(size);
+  const whole = await r.fill(bound); // false near the end of the pack: the trailer may follow sooner
+  const res = inflateEntry(r.peek(bound), size, false);
+  if (res) return res;
+  if (!whole) throw new GitError("pack-truncated", `pack ends inside entry ${i} of ${count}`);
+  return null;
+}
+
+/**
+ * The most compressed bytes `size` bytes take in a zlib stream from any sane deflater: fixed Huffman
+ * codes spend at most 9 bits on a byte, stored blocks 5 bytes per 64 KiB; plus header and checksum.
+ */
+function deflatedBound(size: number): number {
+  return size + (size >> 3) + 64;
 }
 
 /**
