@@ -109,21 +109,26 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       for (const o of v.olds) ids.add(o.oid);
     }
     const found = await reader.locateAll([...ids]);
+    const where = (id: Oid) => {
+      const l = found.get(id);
+      if (!l) throw new GitError("object-missing", `object ${id} is missing`);
+      return l;
+    };
     let group: Visit[] = [];
     let locs = new Map<Oid, ObjectLocation>();
     let bytes = 0;
     for (const v of visits) {
-      const mine = [v.tree, ...v.olds.map((o) => o.oid)];
-      const fresh = (id: Oid) => !locs.has(id);
-      if (group.length && bytes + mine.filter(fresh).reduce((n, id) => n + (found.get(id)?.size ?? 0), 0) > GROUP_BYTES) {
+      let more = locs.has(v.tree) ? 0 : where(v.tree).size;
+      for (const o of v.olds) if (!locs.has(o.oid)) more += where(o.oid).size;
+      if (group.length && bytes + more > GROUP_BYTES) {
         await diffGroup(group, [...locs.values()], next);
         group = [];
         locs = new Map();
         bytes = 0;
       }
-      for (const id of mine.filter(fresh)) {
-        const l = found.get(id);
-        if (!l) throw new GitError("object-missing", `object ${id} is missing`);
+      for (const id of [v.tree, ...v.olds.map((o) => o.oid)]) {
+        if (locs.has(id)) continue;
+        const l = where(id);
         locs.set(id, l);
         bytes += l.size;
       }

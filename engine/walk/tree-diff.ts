@@ -58,14 +58,14 @@ class TreeCursor {
     }
     const nul = d.indexOf(0, i + 1);
     if (i >= d.length || nul === -1 || nul + 1 + OID_BYTES > d.length) throw this.#corrupt(`entry at offset ${at} is cut off`);
-    const prev = at === 0 ? undefined : { start: this.nameStart, end: this.nameEnd, type: this.type };
+    const type = mode & S_IFMT;
+    if (at > 0 && compareNames(d, this.nameStart, this.nameEnd, this.type, d, i + 1, nul, type) >= 0)
+      throw this.#corrupt(`entries are not in git's order at offset ${at}`);
     this.nameStart = i + 1;
     this.nameEnd = nul;
-    this.type = mode & S_IFMT;
+    this.type = type;
     this.oidAt = nul + 1;
     this.#next = nul + 1 + OID_BYTES;
-    if (prev && compareNames(d, prev.start, prev.end, prev.type, d, this.nameStart, this.nameEnd, this.type) >= 0)
-      throw this.#corrupt(`entries are not in git's order at offset ${at}`);
   }
 
   /** The current entry against another cursor's, in git's order. */
