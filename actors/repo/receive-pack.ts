@@ -131,6 +131,7 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
       onBytes: async (b) => {
         if (upload.bytes + b.length > limits.maxPackBytes)
           throw new GitError("pack-too-large", `pack exceeds the limit of ${limits.maxPackBytes} bytes`);
+        indexer.remember(b);
         await upload.write(b);
       },
     });

@@ -1,15 +1,16 @@
 /**
  * Turns scanned pack entries into indexed objects: hashes whole objects, resolves deltas base first,
  * and reports each object once its id is known. What it knows of each entry lives in an
- * `IndexStaging` (SQLite in the actor), so its memory does not grow with the pack. The pack's own
- * bytes are re-read only for deltas whose base was not at hand or comes later in the pack.
+ * `IndexStaging` (SQLite in the actor), so its memory does not grow with the pack. A base that left
+ * the cache is inflated again from the window of recent pack bytes (`remember`); the stored pack is
+ * re-read only for deltas whose base is further back than that, or comes later in the pack.
  * Invariants:
  * - `finish()` returns only once every entry is recorded with a verified id, or throws.
  * - A delta's base is another entry of this pack or (thin pack) an object the repo already has;
  *   anything else is `delta-base-missing`. A delta chain longer than `maxDeltaDepth` is refused,
  *   and so is a cycle (which can only arise between REF_DELTAs).
- * - Content is held only by the base cache (`cacheBytes`) and two slots for objects too big for it
- *   (so chains and fans of big deltas resolve without re-reading their bases each time).
+ * - Memory is budgets: the base cache (`cacheBytes`), the window (`windowBytes`), and two slots for
+ *   objects too big for the cache (so chains and fans of big deltas do not re-read their bases).
  * Spec: gitformat-pack(5), "Deltified representation"; git-index-pack(1).
  */
 import { GitError } from "../errors.ts";
@@ -19,6 +20,7 @@ import { ByteLru } from "../cache/byte-lru.ts";
 import { OBJECT_TYPE_BY_CODE, type GitObject, type ObjectType } from "../object/types.ts";
 import { inflateEntry } from "../zlib.ts";
 import { applyDelta } from "./delta.ts";
+import { PackWindow } from "./pack-window.ts";
 import { MemoryIndexStaging, indexedEntry, type IndexStaging, type IndexedEntry, type StagedEntry } from "./index-staging.ts";
 import type { ScannedEntry } from "./scan.ts";
 
@@ -43,6 +45,8 @@ export interface IndexPackContext<R = IndexedEntry[]> {
 export interface IndexPackOptions {
   /** Bytes of resolved content kept for bases (default 8 MiB). */
   cacheBytes?: number;
+  /** Bytes of the pack stream kept to inflate evicted bases again (default 8 MiB), once `remember` is fed. */
+  windowBytes?: number;
   maxDeltaDepth?: number;
   maxObjectSize?: number;
 }
@@ -64,6 +68,8 @@ export class PackIndexer<R = IndexedEntry[]> {
   /** The two objects most recently made or used that the cache would not keep, newest first. */
   #big: Resolved[] = [];
   #thinBases = new Set<Oid>();
+  #window: PackWindow | undefined;
+  #windowBytes: number;
   #maxDepth: number;
   #maxSize: number;
 
@@ -74,6 +80,7 @@ export class PackIndexer<R = IndexedEntry[]> {
     // Without a staging the caller gets the in-memory one, whose finish() gives IndexedEntry[] (R's default).
     this.#staging = ctx.staging ?? (new MemoryIndexStaging() as unknown as IndexStaging<R>);
     this.#cache = new ByteLru(opts.cacheBytes ?? 8 << 20, (o) => o.data.length + 64);
+    this.#windowBytes = opts.windowBytes ?? 8 << 20;
     this.#maxDepth = opts.maxDeltaDepth ?? 4095;
     this.#maxSize = opts.maxObjectSize ?? Number.MAX_SAFE_INTEGER;
   }
@@ -83,7 +90,15 @@ export class PackIndexer<R = IndexedEntry[]> {
     return this.#thinBases;
   }
 
-  /** Feeds one scanned entry; resolves it now if its base is at hand, else records it as deferred. */
+  /** Feeds the pack's bytes in order as the scan consumes them (its `onBytes`), for the window. */
+  remember(bytes: Uint8Array): void {
+    (this.#window ??= new PackWindow(this.#windowBytes)).append(bytes);
+  }
+
+  /**
+   * Feeds one scanned entry; resolves it now if its base is at hand (cached, or in the window with
+   * its chain), else records it as deferred.
+   */
   async add(e: ScannedEntry): Promise<void> {
     const s: StagedEntry = { offset: e.offset, headerLen: e.headerLen, packedLen: e.packedLen, entryType: e.entryType, dataSize: e.size };
     if (e.baseOffset !== undefined) s.baseOffset = e.baseOffset;
@@ -96,7 +111,7 @@ export class PackIndexer<R = IndexedEntry[]> {
       await this.#record(s, OBJECT_TYPE_BY_CODE[e.entryType]!, e.data, 0);
     } else {
       const at = e.baseOffset ?? (e.baseOid !== undefined ? this.#staging.offsetOf(e.baseOid) : undefined);
-      const base = at === undefined ? undefined : this.#held(at);
+      const base = at === undefined ? undefined : (this.#held(at) ?? (await this.#resolveRecent(at)));
       if (base) await this.#resolveDelta(s, base, e.data);
       else this.#staging.put(s);
     }
@@ -151,6 +166,17 @@ export class PackIndexer<R = IndexedEntry[]> {
     if (!this.#cache.has(r.offset)) this.#big = [r, ...this.#big.filter((b) => b.offset !== r.offset)].slice(0, 2);
   }
 
+  /** The entry at `offset` if it and its delta chain can be inflated from the cache and the window. */
+  async #resolveRecent(offset: number): Promise<Resolved | undefined> {
+    if (!this.#window) return undefined;
+    try {
+      return await this.#resolveAt(offset, new Set(), true);
+    } catch (e) {
+      if (e instanceof NotInWindow) return undefined;
+      throw e;
+    }
+  }
+
   async #resolveDelta(s: StagedEntry, base: Resolved, delta: Uint8Array): Promise<Resolved> {
     const depth = base.depth + 1;
     if (depth > this.#maxDepth) throw new GitError("delta-too-deep", `delta chain at offset ${s.offset} is deeper than ${this.#maxDepth}`);
@@ -168,35 +194,45 @@ export class PackIndexer<R = IndexedEntry[]> {
     return r;
   }
 
-  /** Content of the entry at `offset`, resolving (and recording) it and its bases as needed. */
-  async #resolveAt(offset: number, path: Set<number>): Promise<Resolved> {
+  /**
+   * Content of the entry at `offset`, resolving (and recording) it and its bases as needed; with
+   * `windowOnly`, throws NotInWindow rather than read the stored pack or the repository.
+   */
+  async #resolveAt(offset: number, path: Set<number>, windowOnly = false): Promise<Resolved> {
     const held = this.#held(offset);
     if (held) return held;
     if (path.has(offset)) throw new GitError("delta-cycle", `delta at offset ${offset} depends on itself`);
     const s = this.#staging.at(offset);
     if (!s) throw new GitError("delta-base-missing", `no pack entry at offset ${offset}`);
     path.add(offset);
-    const raw = await this.ctx.readPackRange(offset + s.headerLen, s.packedLen - s.headerLen);
+    const at = offset + s.headerLen;
+    const len = s.packedLen - s.headerLen;
+    let raw = this.#window?.read(at, len);
+    if (!raw) {
+      if (windowOnly) throw new NotInWindow();
+      raw = await this.ctx.readPackRange(at, len);
+    }
     const data = inflateEntry(raw, s.dataSize, true)!.data;
     let r: Resolved;
     if (s.entryType < 5 || s.object) {
       // Whole objects are recorded as they are scanned; a delta recorded before lost its content.
       const o = s.object!;
-      const content = s.entryType < 5 ? data : applyDelta((await this.#baseOf(s, path)).data, data, this.#maxSize);
+      const content = s.entryType < 5 ? data : applyDelta((await this.#baseOf(s, path, windowOnly)).data, data, this.#maxSize);
       r = { offset, oid: o.oid, type: o.type, depth: o.depth, data: content };
       this.#keep(r);
     } else {
-      r = await this.#resolveDelta(s, await this.#baseOf(s, path), data);
+      r = await this.#resolveDelta(s, await this.#baseOf(s, path, windowOnly), data);
     }
     path.delete(offset);
     return r;
   }
 
-  async #baseOf(s: StagedEntry, path: Set<number>): Promise<Resolved> {
-    if (s.baseOffset !== undefined) return this.#resolveAt(s.baseOffset, path);
+  async #baseOf(s: StagedEntry, path: Set<number>, windowOnly: boolean): Promise<Resolved> {
+    if (s.baseOffset !== undefined) return this.#resolveAt(s.baseOffset, path, windowOnly);
     const oid = s.baseOid!;
     const at = this.#staging.offsetOf(oid);
-    if (at !== undefined) return this.#resolveAt(at, path);
+    if (at !== undefined) return this.#resolveAt(at, path, windowOnly);
+    if (windowOnly) throw new NotInWindow();
     const existing = await this.ctx.readExisting(oid);
     if (!existing) throw new BaseNotYetKnown(s.offset, oid);
     this.#thinBases.add(oid);
@@ -213,3 +249,6 @@ class BaseNotYetKnown extends Error {
     super(`base ${oid} not known yet`);
   }
 }
+
+/** Resolving from memory alone needs bytes that have left the window (or a base from the repository). */
+class NotInWindow extends Error {}

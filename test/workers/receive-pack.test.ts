@@ -180,7 +180,9 @@ describe("receive-pack over the actor's SQLite", () => {
 
   it("hashes a large blob as it streams, and resolves a delta on it by reading it back from R2", async () => {
     await inRepo(async ({ store, push }) => {
-      const big = obj("blob", noise(3 << 20)); // past the scan's 1 MiB: hashed as it streams, not kept
+      // Past the scan's 1 MiB, so hashed as it streams and not kept; past the indexer's 8 MiB window,
+      // so the delta after it waits for the stored pack.
+      const big = obj("blob", noise(9 << 20));
       // A delta that copies the big blob's first 1000 bytes (opcode with two size bytes) and inserts "!".
       const result = concatBytes([big.data.subarray(0, 1000), utf8("!")]);
       const ops = concatBytes([varint(big.data.length), varint(result.length), Uint8Array.of(0x80 | 0x10 | 0x20, 0xe8, 0x03), Uint8Array.of(1, 0x21)]);
@@ -190,7 +192,7 @@ describe("receive-pack over the actor's SQLite", () => {
       const bytes = pack([c, t, big, { delta: ops, rel: entryBytes(big) }]);
       expect((await push([{ ref: "refs/heads/main", old: null, new: c.oid }], bytes)).unpack).toBe("ok");
       const located = store.locateSync([big.oid, small.oid]);
-      expect(located.get(big.oid)).toMatchObject({ type: "blob", size: 3 << 20, depth: 0, entryType: 3 });
+      expect(located.get(big.oid)).toMatchObject({ type: "blob", size: 9 << 20, depth: 0, entryType: 3 });
       expect(located.get(small.oid)).toMatchObject({ type: "blob", size: 1001, depth: 1, entryType: 6, baseOid: big.oid });
       expect(stagingRows(store)).toBe(0);
     });

@@ -25,7 +25,10 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 /** Scans and indexes `pack`, checking every object handed to onObject against its id. */
-async function indexPack(pack: Uint8Array, readExisting: (oid: Oid) => GitObject | null, opts: IndexPackOptions & { streamAbove?: number } = {}): Promise<Run> {
+/** Options of the indexer, the scan's `streamAbove`, and `window`: feed the scan's bytes to `remember`. */
+type RunOptions = IndexPackOptions & { streamAbove?: number; window?: boolean };
+
+async function indexPack(pack: Uint8Array, readExisting: (oid: Oid) => GitObject | null, opts: RunOptions = {}): Promise<Run> {
   const reported: Oid[] = [];
   let rangeReads = 0;
   const indexer = new PackIndexer(
@@ -46,13 +49,16 @@ async function indexPack(pack: Uint8Array, readExisting: (oid: Oid) => GitObject
     },
     opts,
   );
-  const scan = scanPack(new ByteReader(once(pack)), opts.streamAbove === undefined ? {} : { streamAbove: opts.streamAbove });
+  const scan = scanPack(new ByteReader(once(pack)), {
+    ...(opts.streamAbove === undefined ? {} : { streamAbove: opts.streamAbove }),
+    ...(opts.window ? { onBytes: (b: Uint8Array) => indexer.remember(b) } : {}),
+  });
   for await (const item of scan) if (item.kind === "entry") await indexer.add(item);
   const entries = await indexer.finish();
   return { entries, reported, rangeReads, thinBases: new Set(indexer.thinBases) };
 }
 
-async function indexError(pack: Uint8Array, readExisting: (oid: Oid) => GitObject | null, opts: IndexPackOptions = {}): Promise<GitError> {
+async function indexError(pack: Uint8Array, readExisting: (oid: Oid) => GitObject | null, opts: RunOptions = {}): Promise<GitError> {
   try {
     await indexPack(pack, readExisting, opts);
   } catch (e) {
@@ -132,6 +138,20 @@ describe("PackIndexer on whole packs made by git", () => {
     expect(run.rangeReads).toBeLessThanOrEqual(rows.filter((r) => r.base).length);
   });
 
+  it.each([{ cacheBytes: 1 }, { cacheBytes: 1, streamAbove: 0 }])("re-inflates evicted bases from the window instead of re-reading the pack (%o)", async (opts) => {
+    const { bytes, rows } = packs.repacked!;
+    const run = await indexPack(bytes, none, { ...opts, window: true });
+    expect(actual(run.entries)).toEqual(expected(rows));
+    expect(run.rangeReads).toBe(0);
+  });
+
+  it("re-reads the stored pack for bases that left the window, with the same result", async () => {
+    const { bytes, rows } = packs.repacked!;
+    const run = await indexPack(bytes, none, { cacheBytes: 1, window: true, windowBytes: 16 });
+    expect(actual(run.entries)).toEqual(expected(rows));
+    expect(run.rangeReads).toBeGreaterThan(0);
+  });
+
   it("never re-reads the pack when every base precedes its delta and fits the cache", async () => {
     expect((await indexPack(packs.repacked!.bytes, none)).rangeReads).toBe(0);
   });
@@ -140,7 +160,7 @@ describe("PackIndexer on whole packs made by git", () => {
     expect(Math.max(...packs.repacked!.rows.map((r) => r.depth))).toBeGreaterThanOrEqual(40);
   });
 
-  describe.each([{}, { cacheBytes: 1 }])("maxDeltaDepth (options %o)", (opts) => {
+  describe.each([{}, { cacheBytes: 1 }, { cacheBytes: 1, window: true }])("maxDeltaDepth (options %o)", (opts) => {
     const deepest = () => Math.max(...packs.repacked!.rows.map((r) => r.depth));
 
     it("accepts chains exactly as deep as the limit", async () => {
@@ -159,7 +179,7 @@ describe("PackIndexer on a thin pack", () => {
   const own = () => packs.thin!.rows.filter((r) => r.offset < packs.thin!.bytes.length - 20);
   const appended = () => packs.thin!.rows.filter((r) => r.offset >= packs.thin!.bytes.length - 20);
 
-  it.each([{}, { cacheBytes: 1 }])("resolves deltas against the repository's objects (options %o)", async (opts) => {
+  it.each([{}, { cacheBytes: 1 }, { cacheBytes: 1, window: true }])("resolves deltas against the repository's objects (options %o)", async (opts) => {
     const run = await indexPack(packs.thin!.bytes, (oid) => objects.get(oid) ?? null, opts);
     expect(actual(run.entries)).toEqual(expected(own()));
     // The bases git had to append to make the pack whole are exactly the ones we read from the repo.
@@ -175,7 +195,7 @@ describe("PackIndexer on a thin pack", () => {
     expect(asked.filter((o) => inPack.has(o))).toEqual([]);
   });
 
-  it.each([{}, { cacheBytes: 1 }])("fails with delta-base-missing when the repository lacks a base (options %o)", async (opts) => {
+  it.each([{}, { cacheBytes: 1 }, { cacheBytes: 1, window: true }])("fails with delta-base-missing when the repository lacks a base (options %o)", async (opts) => {
     const err = await indexError(packs.thin!.bytes, none, opts);
     expect(err.code).toBe("delta-base-missing");
     expect(appended().some((r) => err.message.includes(r.oid))).toBe(true);

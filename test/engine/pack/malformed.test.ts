@@ -65,7 +65,10 @@ async function failure(bytes: Uint8Array, opts: { chunk?: number; existing?: Map
     onObject: () => {},
   });
   try {
-    const scan = scanPack(new ByteReader(chunksOf(bytes, opts.chunk ?? 4096)), opts.streamAbove === undefined ? {} : { streamAbove: opts.streamAbove });
+    const scan = scanPack(new ByteReader(chunksOf(bytes, opts.chunk ?? 4096)), {
+      ...(opts.streamAbove === undefined ? {} : { streamAbove: opts.streamAbove }),
+      onBytes: (b) => indexer.remember(b),
+    });
     for await (const item of scan) if (item.kind === "entry") await indexer.add(item);
     await indexer.finish();
   } catch (e) {
