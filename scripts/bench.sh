@@ -4,6 +4,9 @@
 # ratios. `npm run bench -- --scale [N...]` instead pushes and clones big synthetic repos (default
 # 5k 20k 50k files, ~10 KB each) and reports each one's times and the user workerd's peak RSS;
 # `npm run bench -- --profile [WORKLOAD]` samples the Worker's CPU during a push and a clone (5k).
+# `npm run bench -- --sizes [CASE...]` pushes and clones the awkward repos of test/e2e/sizes.test.ts
+# (scripts/bench-sizes.mjs: a 30 MB blob, 20,000 files in a directory, a tree 200 deep, a 1 MB commit
+# message, 5,000 refs, 10,000 commits) and reports each operation's isolate and RSS peaks.
 # Invariants:
 # - The server runs from a snapshot of the sources taken at start, with its own port, persist dir
 #   and process group, so edits made meanwhile never hot-reload it and it is always stopped at exit.
@@ -159,6 +162,44 @@ scale() {
   done
 }
 
+# Like scale(): each case's push and clone on a server of their own, so each peak is its own.
+sizes() {
+  [ $# -ge 1 ] || set -- blob-30mb wide-20k deep-200 message-1mb refs-5k history-10k
+  local name src c t0 t1 t2 t3 rss_push rss_clone heap_push heap_clone objects
+  machine
+  echo
+  echo "| case | objects | refs | pack MB | push s | clone s | isolate peak, JS heap + buffers: push, MB | clone, MB | user workerd peak RSS: push, MB | clone, MB |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for name in "$@"; do
+    src="$BENCH_WORK/sources/size-$name"
+    if [ ! -d "$src/.git" ]; then
+      rm -rf "$src.tmp"
+      node "$ROOT/scripts/bench-sizes.mjs" "$src.tmp" "$name" >&2
+      mv "$src.tmp" "$src"
+    fi
+    c=$(mktemp -d "${TMPDIR:-/tmp}/edgegit-sizes-clone.XXXXXX")
+    start_server
+    t0=${EPOCHREALTIME/./}
+    heap_push=$(isolate_peak -- git -C "$src" push -q "$GIT_URL/bench/size-$name.git" 'refs/heads/*:refs/heads/*')
+    t1=${EPOCHREALTIME/./}
+    rss_push=$(peak_rss_mb "$(user_workerd)")
+    stop_server keep
+    start_server
+    t2=${EPOCHREALTIME/./}
+    heap_clone=$(isolate_peak -- git clone -q --bare "$BASE_URL/bench/size-$name.git" "$c/clone.git")
+    t3=${EPOCHREALTIME/./}
+    rss_clone=$(peak_rss_mb "$(user_workerd)")
+    git -C "$c/clone.git" fsck --no-progress >&2
+    [ "$(git -C "$c/clone.git" for-each-ref | sha1sum)" = "$(git -C "$src" for-each-ref | sha1sum)" ] || { log "clone of $name has other refs"; exit 1; }
+    objects=$(git -C "$src" count-objects -v | awk '/^in-pack:/ {print $2}')
+    printf '| %s | %s | %s | %s | %.1f | %.1f | %s | %s | %s | %s |\n' "$name" "$objects" "$(git -C "$src" for-each-ref | wc -l)" \
+      "$(du -m "$src"/.git/objects/pack/*.pack | awk '{print $1}')" "$(( (t1 - t0) / 1000 ))e-3" "$(( (t3 - t2) / 1000 ))e-3" \
+      "$heap_push" "$heap_clone" "$rss_push" "$rss_clone"
+    rm -rf "$c"
+    stop_server
+  done
+}
+
 profile() {
   local spec=${1:-5k} c url src n
   if [ -d "$spec/.git" ]; then src=$spec; else
@@ -179,5 +220,6 @@ profile() {
 case "${1:-}" in
   --scale) shift; scale "$@" ;;
   --profile) shift; profile "$@" ;;
+  --sizes) shift; sizes "$@" ;;
   *) bench "$@" ;;
 esac
