@@ -19,5 +19,6 @@ export * from "./pack/delta.ts";
 export * from "./pack/scan.ts";
 export * from "./pack/index-pack.ts";
 export * from "./pack/write.ts";
+export * from "./pack/read-windows.ts";
 export * from "./walk/enumerate.ts";
 export * from "./walk/object-filter.ts";

@@ -7,19 +7,12 @@
  *   outside every window, or a window bigger than the budget allows, is read directly.
  * - Returned bytes are exactly the range asked for, as the underlying reader's would be.
  */
-import { ByteLru, type ObjectLocation, type PackReader } from "../../engine/index.ts";
-
-interface Window {
-  pack: string;
-  start: number;
-  end: number;
-}
-
-const GAP = 64 << 10;
+import { ByteLru, planReadWindows, type ObjectLocation, type PackReader, type ReadWindow } from "../../engine/index.ts";
 
 export class WindowReader implements PackReader {
-  #windows = new Map<string, Window[]>();
-  #cache: ByteLru<Window, Uint8Array>;
+  /** Each pack's windows, in offset order (for the binary search). */
+  #windows = new Map<string, ReadWindow[]>();
+  #cache: ByteLru<ReadWindow, Uint8Array>;
 
   constructor(
     private readonly packs: PackReader,
@@ -28,18 +21,10 @@ export class WindowReader implements PackReader {
     budget = 32 << 20,
   ) {
     this.#cache = new ByteLru(budget, (b) => b.length);
-    const sorted = [...entries].sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
-    let cur: Window | undefined;
-    for (const e of sorted) {
-      const end = e.offset + e.packedLen;
-      if (cur && cur.pack === e.pack && e.offset <= cur.end + GAP && end - cur.start <= windowBytes) {
-        cur.end = Math.max(cur.end, end);
-        continue;
-      }
-      cur = { pack: e.pack, start: e.offset, end };
-      const list = this.#windows.get(e.pack) ?? [];
-      list.push(cur);
-      this.#windows.set(e.pack, list);
+    for (const w of planReadWindows(entries, { maxBytes: windowBytes })) {
+      const list = this.#windows.get(w.pack) ?? [];
+      list.push(w);
+      this.#windows.set(w.pack, list);
     }
   }
 
@@ -54,7 +39,7 @@ export class WindowReader implements PackReader {
     return bytes.subarray(offset - w.start, offset - w.start + length);
   }
 
-  #find(pack: string, offset: number, length: number): Window | undefined {
+  #find(pack: string, offset: number, length: number): ReadWindow | undefined {
     const list = this.#windows.get(pack);
     if (!list) return undefined;
     let lo = 0;
