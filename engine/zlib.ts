@@ -7,6 +7,8 @@
  * - "need more input" is a result (null), never an error, so a streaming caller can wait for bytes.
  * - `StreamInflater` hands on at most `expectedSize` bytes and ends only on exactly that many; it
  *   holds one output chunk, so a large entry costs bounded memory.
+ * - Inflated data owns a backing store of about its own size, so a cache that counts its length
+ *   counts what it keeps alive.
  * Spec: RFC 1950 (zlib), gitformat-pack(5) "compressed data".
  */
 import { createInflate, deflateSync, inflateSync, type Inflate } from "node:zlib";
@@ -27,7 +29,10 @@ export interface Inflated {
 export function inflateEntry(input: Uint8Array, expectedSize: number, final: boolean): Inflated | null {
   let r: { buffer: Uint8Array; engine: { bytesWritten: number } };
   try {
-    r = inflateSync(input, { info: true, maxOutputLength: Math.max(1, expectedSize) }) as unknown as typeof r;
+    // One output chunk of exactly the object's size (and a byte to spare, so zlib needs no second):
+    // with the default 16 KiB chunk, a 10-byte object would be a view keeping 16 KiB alive.
+    const chunkSize = Math.max(64, expectedSize + 1);
+    r = inflateSync(input, { info: true, maxOutputLength: Math.max(1, expectedSize), chunkSize }) as unknown as typeof r;
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     if (/unexpected end of file/i.test(msg)) {

@@ -77,6 +77,11 @@ describe("pack scanning in workerd", () => {
     expect(entries[6]).toMatchObject({ entryType: 6, baseOffset: 469 });
   });
 
+  it("gives each entry's data a backing store of about its own size, so a cache counting lengths is honest", async () => {
+    const { entries } = await scanAll(PACK, 64);
+    for (const e of entries) expect(e.data!.buffer.byteLength).toBeLessThanOrEqual(Math.max(64, e.data!.length + 1));
+  });
+
   it("indexes the pack to git's ids, resolving the OFS_DELTA", async () => {
     const indexer = new PackIndexer({
       readExisting: async () => null,
