@@ -61,6 +61,11 @@ interface Resolved {
 }
 
 const DEFERRED_PAGE = 256;
+/**
+ * Heap bytes a cached object costs besides its content: the typed array and its buffer, the record,
+ * its id string, the cache's node and map entry. Counting less lets many tiny objects overrun the budget.
+ */
+const RESOLVED_OVERHEAD = 400;
 
 export class PackIndexer<R = IndexedEntry[]> {
   #staging: IndexStaging<R>;
@@ -79,7 +84,7 @@ export class PackIndexer<R = IndexedEntry[]> {
   ) {
     // Without a staging the caller gets the in-memory one, whose finish() gives IndexedEntry[] (R's default).
     this.#staging = ctx.staging ?? (new MemoryIndexStaging() as unknown as IndexStaging<R>);
-    this.#cache = new ByteLru(opts.cacheBytes ?? 8 << 20, (o) => o.data.length + 64);
+    this.#cache = new ByteLru(opts.cacheBytes ?? 8 << 20, (o) => o.data.length + RESOLVED_OVERHEAD);
     this.#windowBytes = opts.windowBytes ?? 8 << 20;
     this.#maxDepth = opts.maxDeltaDepth ?? 4095;
     this.#maxSize = opts.maxObjectSize ?? Number.MAX_SAFE_INTEGER;
