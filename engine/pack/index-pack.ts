@@ -9,8 +9,9 @@
  * - A delta's base is another entry of this pack or (thin pack) an object the repo already has;
  *   anything else is `delta-base-missing`. A delta chain longer than `maxDeltaDepth` is refused,
  *   and so is a cycle (which can only arise between REF_DELTAs).
- * - Memory is budgets: the base cache (`cacheBytes`), the window (`windowBytes`), and two slots for
- *   objects too big for the cache (so chains and fans of big deltas do not re-read their bases).
+ * - Memory is budgets: the base cache (`cacheBytes`), the window (`windowBytes`), and two slots of
+ *   at most 16 MiB each for objects too big for the cache (so chains and fans of big deltas do not
+ *   re-read their bases); beyond that, only the objects being resolved.
  * Spec: gitformat-pack(5), "Deltified representation"; git-index-pack(1).
  */
 import { GitError } from "../errors.ts";
@@ -66,6 +67,8 @@ const DEFERRED_PAGE = 256;
  * its id string, the cache's node and map entry. Counting less lets many tiny objects overrun the budget.
  */
 const RESOLVED_OVERHEAD = 400;
+/** The largest object a big slot keeps. */
+const BIG_SLOT_BYTES = 16 << 20;
 
 export class PackIndexer<R = IndexedEntry[]> {
   #staging: IndexStaging<R>;
@@ -168,7 +171,7 @@ export class PackIndexer<R = IndexedEntry[]> {
 
   #keep(r: Resolved): void {
     this.#cache.set(r.offset, r);
-    if (!this.#cache.has(r.offset)) this.#big = [r, ...this.#big.filter((b) => b.offset !== r.offset)].slice(0, 2);
+    if (!this.#cache.has(r.offset) && r.data.length <= BIG_SLOT_BYTES) this.#big = [r, ...this.#big.filter((b) => b.offset !== r.offset)].slice(0, 2);
   }
 
   /** The entry at `offset` if it and its delta chain can be inflated from the cache and the window. */
