@@ -9,12 +9,17 @@
  *   actor next starts (`RepoStore`), before any push can run.
  * - Rows are written in JSON batches; look-ups consult the unwritten batch first, so they always see
  *   the newest record of an entry.
+ * - What is kept in memory besides the batches is bounded: recently written entries (the bases a
+ *   delta is likeliest to need) and recently written links (consecutive trees name mostly the same
+ *   ids), each cleared when full. Both only spare SQL work; the rows decide.
  */
 import { GitError, type IndexStaging, type ObjectType, type Oid, type PackEntryType, type StagedEntry } from "../../engine/index.ts";
 import type { CommitRow, RepoStore } from "./repo-store.ts";
 import { PUSH_STAGING_TABLES } from "./schema.ts";
 
 const BATCH = 2000;
+/** Entries and links remembered after they are written. */
+const RECENT = 16_384;
 
 interface StagedRow extends Record<string, SqlStorageValue> {
   offset: number;
@@ -35,7 +40,9 @@ const STAGED_COLUMNS = `offset, header_len, packed_len, entry_type, data_size, b
 export class PushStaging implements IndexStaging<number> {
   #entries = new Map<number, StagedEntry>();
   #entryOids = new Map<Oid, number>();
+  #written = new Map<number, StagedEntry>();
   #links: [Oid, string][] = [];
+  #linked = new Set<string>();
   #commits: [number, Oid, Oid, number, string][] = [];
   #tags: [Oid, Oid, string][] = [];
 
@@ -56,7 +63,7 @@ export class PushStaging implements IndexStaging<number> {
   }
 
   at(offset: number): StagedEntry | undefined {
-    const held = this.#entries.get(offset);
+    const held = this.#entries.get(offset) ?? this.#written.get(offset);
     if (held) return held;
     const row = this.#sql.exec<StagedRow>(`SELECT ${STAGED_COLUMNS} FROM push_objects WHERE pack = ? AND offset = ?`, this.pack, offset).toArray()[0];
     return row && toStaged(row);
@@ -85,6 +92,10 @@ export class PushStaging implements IndexStaging<number> {
   // --- what the pack's objects say -----------------------------------------
   /** `oid` is named by a new object (or a ref command) as a `type`. */
   link(oid: Oid, type: ObjectType | "unknown"): void {
+    const key = oid + type;
+    if (this.#linked.has(key)) return;
+    if (this.#linked.size >= RECENT) this.#linked.clear();
+    this.#linked.add(key);
     this.#links.push([oid, type]);
     if (this.#links.length >= BATCH) this.#flushLinks();
   }
@@ -173,6 +184,8 @@ export class PushStaging implements IndexStaging<number> {
   drop(): void {
     this.#entries.clear();
     this.#entryOids.clear();
+    this.#written.clear();
+    this.#linked.clear();
     this.#links = [];
     this.#commits = [];
     this.#tags = [];
@@ -252,6 +265,8 @@ export class PushStaging implements IndexStaging<number> {
       JSON.stringify(rows),
       this.pack,
     );
+    if (this.#written.size + this.#entries.size > RECENT) this.#written.clear();
+    for (const [offset, e] of this.#entries) this.#written.set(offset, e);
     this.#entries.clear();
     this.#entryOids.clear();
   }
