@@ -17,6 +17,7 @@ import { deflate } from "../../engine/zlib.ts";
 import type { Env } from "../../actors/env.ts";
 import { R2PackReader } from "../../actors/r2/r2-pack-reader.ts";
 import { DEFAULT_LIMITS } from "../../actors/repo/limits.ts";
+import { PushStaging } from "../../actors/repo/push-staging.ts";
 import { RepoStore } from "../../actors/repo/repo-store.ts";
 import { push } from "../../actors/repo/rpc/push.ts";
 import { PUSH_STAGING_TABLES } from "../../actors/repo/schema.ts";
@@ -89,7 +90,13 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 let repoCount = 0;
 
 /** Runs `fn` inside a fresh RepoActor, with a push function over its own storage. */
-async function inRepo(fn: (repo: { store: RepoStore; push: (commands: { ref: string; old: Oid | null; new: Oid | null }[], bytes: Uint8Array) => Promise<PushResult> }) => Promise<void>) {
+interface Repo {
+  store: RepoStore;
+  storage: DurableObjectStorage;
+  push: (commands: { ref: string; old: Oid | null; new: Oid | null }[], bytes: Uint8Array) => Promise<PushResult>;
+}
+
+async function inRepo(fn: (repo: Repo) => Promise<void>) {
   const stub = env.RepoActor.get(env.RepoActor.idFromName(`receive-pack-test-${++repoCount}-${crypto.randomUUID()}`));
   await runInDurableObject(stub, async (_instance, state) => {
     const store = new RepoStore(state.storage);
@@ -101,7 +108,7 @@ async function inRepo(fn: (repo: { store: RepoStore; push: (commands: { ref: str
       limits: DEFAULT_LIMITS,
       onRefUpdates: () => undefined,
     };
-    await fn({ store, push: (commands, bytes) => push(ctx, { commands, atomic: false }, once(bytes)) });
+    await fn({ store, storage: state.storage, push: (commands, bytes) => push(ctx, { commands, atomic: false }, once(bytes)) });
   });
 }
 
@@ -195,6 +202,22 @@ describe("receive-pack over the actor's SQLite", () => {
       expect(located.get(big.oid)).toMatchObject({ type: "blob", size: 9 << 20, depth: 0, entryType: 3 });
       expect(located.get(small.oid)).toMatchObject({ type: "blob", size: 1001, depth: 1, entryType: 6, baseOid: big.oid });
       expect(stagingRows(store)).toBe(0);
+    });
+  });
+
+  it("empties the staging tables when the actor starts: a push cut off by a crash leaves nothing behind", async () => {
+    await inRepo(async ({ store, storage }) => {
+      const staging = new PushStaging(store, store.addPack("repos/x/packs/cut-off.pack", "staging", Date.now()));
+      const b = blob("half-pushed\n");
+      staging.put({ offset: 12, headerLen: 2, packedLen: 20, entryType: 3, dataSize: b.data.length, object: { oid: b.oid, type: "blob", size: b.data.length, depth: 0 } });
+      staging.link(b.oid, "blob");
+      staging.commit(40, { oid: b.oid, tree: b.oid, parents: [], time: 0 });
+      staging.tag(b.oid, b.oid, "blob");
+      staging.flush();
+      expect(stagingRows(store)).toBe(4);
+      const restarted = new RepoStore(storage);
+      expect(stagingRows(restarted)).toBe(0);
+      expect(objectRows(restarted)).toBe(0);
     });
   });
 });
