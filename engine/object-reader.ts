@@ -30,9 +30,11 @@ export class ObjectReader {
   constructor(
     private readonly index: ObjectIndex,
     private readonly packs: PackReader,
-    cacheBytes = 16 << 20,
+    cacheBytes = 8 << 20,
   ) {
-    this.#cache = new ByteLru(cacheBytes, (o) => o.data.length + 64);
+    // ~400 bytes of heap per cached object besides its content (entry, key, list node), measured
+    // in workerd: counting less let a cache of tiny trees hold many times its budget.
+    this.#cache = new ByteLru(cacheBytes, (o) => o.data.length + 400);
   }
 
   async locate(oid: Oid): Promise<ObjectLocation | undefined> {
