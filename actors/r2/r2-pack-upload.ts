@@ -5,8 +5,11 @@
  * - At most one part (PART_BYTES) is buffered, and it is handed to R2 as is, never copied: the buffer
  *   is refilled only after R2 has taken the part.
  * - All parts but the last have exactly PART_BYTES, as R2 requires (at least 5 MiB).
+ * - The first part's buffer starts small and doubles as bytes come: most pushes are a few KB, and
+ *   allocating a whole part for them cost several ms each (measured in workerd).
  */
 const PART_BYTES = 5 << 20;
+const FIRST_BUFFER_BYTES = 64 << 10;
 
 export class R2PackUpload {
   #buf: Uint8Array | undefined;
@@ -30,7 +33,7 @@ export class R2PackUpload {
     let off = 0;
     this.#bytes += chunk.length;
     while (off < chunk.length) {
-      const buf = (this.#buf ??= new Uint8Array(PART_BYTES));
+      const buf = this.#room(chunk.length - off);
       const n = Math.min(PART_BYTES - this.#fill, chunk.length - off);
       buf.set(chunk.subarray(off, off + n), this.#fill);
       this.#fill += n;
@@ -54,6 +57,18 @@ export class R2PackUpload {
   async abort(): Promise<void> {
     this.#buf = undefined;
     await this.#upload?.abort();
+  }
+
+  /** The part buffer, grown (up to PART_BYTES) so that `wanted` more bytes fit if a part allows. */
+  #room(wanted: number): Uint8Array {
+    const need = Math.min(PART_BYTES, this.#fill + wanted);
+    if (this.#buf && this.#buf.length >= need) return this.#buf;
+    let size = Math.max(this.#buf?.length ?? 0, FIRST_BUFFER_BYTES);
+    while (size < need) size *= 2;
+    const grown = new Uint8Array(Math.min(size, PART_BYTES));
+    if (this.#buf) grown.set(this.#buf.subarray(0, this.#fill));
+    this.#buf = grown;
+    return grown;
   }
 
   #filled(): Uint8Array {

@@ -3,14 +3,48 @@
  * message, thousands of refs, a long history.
  * Invariants:
  * - Each repo pushes, then clones back whole: the clone fscks clean and has the same refs, commits and trees.
+ * - Each push and each clone stays within an actor's 128 MB: measured as the Worker isolate's peak
+ *   (JS heap + buffers) on a server of this file's own, where nothing else runs meanwhile.
  * - Repos are built with `git fast-import` where that is faster than the porcelain.
  * Spec: gitformat-pack(5); gitprotocol-pack(5); git-fast-import(1) (the input streams).
  */
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
-import { fsck, git, lsRemote, refsOf, revParse, tempDir, treeOf, uniqueRepoUrl } from "./git.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createToken } from "./admin-api.ts";
+import { fsck, git, lsRemote, refsOf, revParse, tempDir, treeOf, withToken } from "./git.ts";
+import { IsolateMemory } from "./isolate-memory.ts";
+import { randomAdminToken, startWrangler, type WranglerServer } from "./wrangler-server.ts";
+
+/** An actor's memory limit on Cloudflare. */
+const ACTOR_MEMORY = 128 << 20;
+
+let server: WranglerServer;
+let token: string;
+let memory: IsolateMemory;
+
+beforeAll(async () => {
+  const adminToken = randomAdminToken();
+  server = await startWrangler({ adminToken });
+  ({ token } = await createToken(server.baseUrl, adminToken, { name: "sizes", scopes: ["write"] }));
+  memory = await IsolateMemory.connect(server.inspectorPort);
+});
+
+afterAll(async () => {
+  memory?.close();
+  await server?.stop();
+});
+
+function repoUrl(name: string): string {
+  return withToken(`${server.baseUrl}/e2e/${name}-${randomBytes(4).toString("hex")}.git`, token);
+}
+
+/** Runs `op` and checks the isolate stayed within an actor's memory meanwhile. */
+async function withinActorMemory(what: string, op: () => Promise<unknown>): Promise<void> {
+  const { peakBytes } = await memory.peakDuring(op);
+  expect(peakBytes, `${what}: isolate peak ${(peakBytes / 2 ** 20).toFixed(0)} MB`).toBeLessThan(ACTOR_MEMORY);
+}
 
 const WHO = "E2E Tester <e2e@example.com>";
 
@@ -34,12 +68,12 @@ function commitCommand(message: string, files: [string, string][], time = 1_700_
   ].join("\n");
 }
 
-/** Pushes every branch of `src`, clones it back (no checkout), and checks the clone against `src`. */
+/** Pushes every branch of `src`, clones it back (no checkout), checks the clone against `src`, and checks both stayed within an actor's memory. */
 async function roundTrip(name: string, src: string): Promise<{ url: string; clone: string }> {
-  const url = uniqueRepoUrl(name);
-  await git(src, ["push", "-q", url, "refs/heads/*:refs/heads/*"]);
+  const url = repoUrl(name);
+  await withinActorMemory(`push of ${name}`, () => git(src, ["push", "-q", url, "refs/heads/*:refs/heads/*"]));
   const clone = join(tempDir(), "clone");
-  await git(tempDir(), ["clone", "-q", "--no-checkout", url, clone]);
+  await withinActorMemory(`clone of ${name}`, () => git(tempDir(), ["clone", "-q", "--no-checkout", url, clone]));
   await fsck(clone);
   expect(await revParse(clone, "HEAD")).toBe(await revParse(src, "main"));
   expect(await treeOf(clone, "HEAD")).toBe(await treeOf(src, "main"));

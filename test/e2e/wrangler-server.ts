@@ -26,6 +26,8 @@ export async function freePort(): Promise<number> {
 export interface WranglerServer {
   baseUrl: string;
   port: number;
+  /** wrangler's DevTools inspector for the Worker isolate (one client at a time). */
+  inspectorPort: number;
   persistDir: string;
   child: ChildProcess;
   /** Everything the server printed so far. */
@@ -99,6 +101,7 @@ export async function startWrangler(opts: StartOptions = {}): Promise<WranglerSe
   return {
     baseUrl,
     port,
+    inspectorPort: inspector,
     persistDir,
     child,
     output: () => out,
