@@ -9,8 +9,16 @@
 //   node scripts/bench-profile.mjs WRANGLER_INSPECTOR_PORT -- COMMAND [ARGS...] [-- COMMAND [ARGS...]]...
 //   env PROFILE_TOP=N also lists the N functions with the most self time
 //   env PROFILE_HEAP=1 instead polls the isolate's memory (Runtime.getHeapUsage: the JS heap plus
-//   ArrayBuffer backing stores, which hold every byte buffer) and prints the peaks
+//   ArrayBuffer backing stores, which hold every byte buffer) and prints the peaks; with it,
+//   PROFILE_HEAP_SERIES=PREFIX also writes each command's samples to PREFIX.N.tsv (N: the first
+//   unused, from 1; ms since the command started, JS heap used and total, buffers, and the RSS of
+//   PROFILE_RSS_PID if set, in bytes): a floor that stays flat between GCs while peaks rise is
+//   garbage, not retention, and PROFILE_HEAP_SNAPSHOT_AT=MS[,MS...] takes a heap snapshot that many ms into each
+//   command (a full GC first, so its size is live data) to PREFIX.N.MS.heapsnapshot, for DevTools;
+//   PROFILE_HEAP_GC_EVERY=MS asks for a full GC that often while a command runs, so what stays of
+//   the peak is live data rather than garbage V8 had not collected yet
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const port = process.argv[2];
 const commands = [];
@@ -48,8 +56,10 @@ await new Promise((ok, fail) => {
 });
 let seq = 0;
 const pending = new Map();
+let snapshotChunks = [];
 ws.onmessage = (m) => {
   const msg = JSON.parse(m.data);
+  if (msg.method === "HeapProfiler.addHeapSnapshotChunk") snapshotChunks.push(msg.params.chunk);
   if (msg.id && pending.has(msg.id)) {
     pending.get(msg.id)(msg);
     pending.delete(msg.id);
@@ -63,7 +73,22 @@ const send = (method, params = {}) =>
   });
 
 if (process.env.PROFILE_HEAP === "1") {
+  const seriesPrefix = process.env.PROFILE_HEAP_SERIES;
+  const snapshotAt = (process.env.PROFILE_HEAP_SNAPSHOT_AT ?? "").split(",").filter(Boolean).map(Number);
+  const rssPid = process.env.PROFILE_RSS_PID;
+  const rss = () => {
+    if (!rssPid) return "";
+    try {
+      return String(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${rssPid}/status`, "utf8"))?.[1] ?? 0) * 1024);
+    } catch {
+      return "";
+    }
+  };
+  let n = 0;
   for (const cmd of commands) {
+    n++;
+    while (seriesPrefix && existsSync(`${seriesPrefix}.${n}.tsv`)) n++; // bench.sh runs one command per call
+    const rows = ["ms\theap_used\theap_total\tbuffers\trss"];
     // Each command's peak starts from live data only. workerd never answers collectGarbage, so it
     // is sent without waiting; the next request is handled after it.
     ws.send(JSON.stringify({ id: ++seq, method: "HeapProfiler.collectGarbage", params: {} }));
@@ -72,9 +97,28 @@ if (process.env.PROFILE_HEAP === "1") {
     let peakHeap = 0;
     let peakBuffers = 0;
     let polling = true;
+    const t0 = performance.now();
+    const snapshots = [...snapshotAt];
+    const gcEvery = Number(process.env.PROFILE_HEAP_GC_EVERY ?? 0);
+    let lastGc = 0;
     const poll = (async () => {
       while (polling) {
-        const { usedSize, backingStorageSize = 0 } = await send("Runtime.getHeapUsage");
+        const { usedSize, totalSize, backingStorageSize = 0 } = await send("Runtime.getHeapUsage");
+        const ms = performance.now() - t0;
+        if (gcEvery > 0 && ms - lastGc >= gcEvery) {
+          lastGc = ms;
+          ws.send(JSON.stringify({ id: ++seq, method: "HeapProfiler.collectGarbage", params: {} })); // never answered
+        }
+        if (seriesPrefix) rows.push(`${ms.toFixed(0)}\t${usedSize}\t${totalSize}\t${backingStorageSize}\t${rss()}`);
+        if (seriesPrefix && snapshots.length && ms >= snapshots[0]) {
+          const at = snapshots.shift();
+          snapshotChunks = [];
+          await send("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+          const file = `${seriesPrefix}.${n}.${at}.heapsnapshot`;
+          writeFileSync(file, snapshotChunks.join(""));
+          snapshotChunks = [];
+          console.error(`heap snapshot ${((performance.now() - t0) / 1000).toFixed(1)} s into the command: ${file}`);
+        }
         peak = Math.max(peak, usedSize + backingStorageSize);
         peakHeap = Math.max(peakHeap, usedSize);
         peakBuffers = Math.max(peakBuffers, backingStorageSize);
@@ -84,6 +128,7 @@ if (process.env.PROFILE_HEAP === "1") {
     const code = await new Promise((ok) => spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "inherit", "inherit"] }).on("exit", ok));
     polling = false;
     await poll;
+    if (seriesPrefix) writeFileSync(`${seriesPrefix}.${n}.tsv`, rows.join("\n") + "\n");
     const mb = (n) => (n / 2 ** 20).toFixed(0);
     console.log(`${mb(peak)} MB peak (JS heap ${mb(peakHeap)}, buffers ${mb(peakBuffers)}): \`${cmd.map((a) => a.replace(/\/\/[^@/]*@/, "//")).join(" ")}\` (exit ${code})`);
   }

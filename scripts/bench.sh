@@ -12,7 +12,8 @@
 #   and process group, so edits made meanwhile never hot-reload it and it is always stopped at exit.
 # - Workloads are deterministic and cached under $BENCH_WORK; the history one is scripts/gen-history.sh.
 # Env: GIT_BENCH_DIR (../shared/bench), BENCH_WORK, RUNS, OPS, BENCH_HISTORY (repo path), BENCH_VARS
-#      ("K=V K=V" wrangler vars), and everything git-bench.sh reads.
+#      ("K=V K=V" wrangler vars), and everything git-bench.sh reads; for --scale and --sizes,
+#      PROFILE_HEAP_SERIES, PROFILE_HEAP_SNAPSHOT_AT and PROFILE_HEAP_GC_EVERY (bench-profile.mjs).
 set -euo pipefail
 export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -118,7 +119,7 @@ bench() {
 
 # Peak memory of the Worker isolate while a command runs: "total (JS heap+buffers)" in MB.
 isolate_peak() {
-  PROFILE_HEAP=1 node "$ROOT/scripts/bench-profile.mjs" "$INSPECTOR" "$@" |
+  PROFILE_HEAP=1 PROFILE_RSS_PID=$(user_workerd) node "$ROOT/scripts/bench-profile.mjs" "$INSPECTOR" "$@" |
     awk '{gsub(/[,):]/, "", $6); gsub(/[,):]/, "", $8); print $1 " (" $6 "+" $8 ")"}'
 }
 
