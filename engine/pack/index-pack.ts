@@ -44,7 +44,12 @@ export interface IndexPackContext<R = IndexedEntry[]> {
 }
 
 export interface IndexPackOptions {
-  /** Bytes of resolved content kept for bases (default 8 MiB). */
+  /**
+   * Bytes of resolved content kept for bases (default 16 MiB). A real history's pack puts each file's
+   * newest version first and its older versions' deltas far later: at 8 MiB the 2,000-commit bench
+   * history inflated 6,359 entries and applied 5,483 deltas a second time (~35% of its push); at
+   * 16 MiB, 187 and 134.
+   */
   cacheBytes?: number;
   /** Bytes of the pack stream kept to inflate evicted bases again (default 8 MiB), once `remember` is fed. */
   windowBytes?: number;
@@ -87,7 +92,7 @@ export class PackIndexer<R = IndexedEntry[]> {
   ) {
     // Without a staging the caller gets the in-memory one, whose finish() gives IndexedEntry[] (R's default).
     this.#staging = ctx.staging ?? (new MemoryIndexStaging() as unknown as IndexStaging<R>);
-    this.#cache = new ByteLru(opts.cacheBytes ?? 8 << 20, (o) => o.data.length + RESOLVED_OVERHEAD);
+    this.#cache = new ByteLru(opts.cacheBytes ?? 16 << 20, (o) => o.data.length + RESOLVED_OVERHEAD);
     this.#windowBytes = opts.windowBytes ?? 8 << 20;
     this.#maxDepth = opts.maxDeltaDepth ?? 4095;
     this.#maxSize = opts.maxObjectSize ?? Number.MAX_SAFE_INTEGER;
