@@ -5,6 +5,7 @@
  * - `inflateEntry` returns data of exactly `expectedSize` bytes or throws: workerd's zlib has been
  *   seen to truncate silently, and a stream that inflates past its declared size is a bomb.
  * - "need more input" is a result (null), never an error, so a streaming caller can wait for bytes.
+ * - Small entries are inflated by ./inflate.ts, larger by node:zlib: same bytes, lengths, error codes.
  * - `StreamInflater` hands on at most `expectedSize` bytes and ends only on exactly that many; it
  *   holds one output chunk, so a large entry costs bounded memory.
  * - Inflated data owns a backing store of about its own size, so a cache that counts its length
@@ -13,6 +14,7 @@
  */
 import { createInflate, deflateSync, inflateSync, type Inflate } from "node:zlib";
 import { GitError } from "./errors.ts";
+import { inflate } from "./inflate.ts";
 
 export type ZlibErrorCode = "zlib-corrupt" | "zlib-size-mismatch";
 
@@ -23,10 +25,23 @@ export interface Inflated {
 }
 
 /**
+ * Entries up to this size are inflated by ./inflate.ts. In workerd a node:zlib call costs 4–10 µs
+ * before any work, while JS inflates a pack entry of under 64 bytes in 0.3 µs; past ~2 KiB of source
+ * text native inflating wins again (measured inside workerd, JS vs node:zlib: 1.5 KiB 12.7 vs
+ * 17.3 µs, 2 KiB 15.3 vs 13.7 µs, 4 KiB 34 vs 21 µs).
+ */
+const INFLATE_IN_JS_UP_TO = 2048;
+
+/**
  * Inflates one zlib stream at the start of `input`. Returns null when `input` ends before the
  * stream does (and `final` is false): the caller should retry with more bytes.
  */
 export function inflateEntry(input: Uint8Array, expectedSize: number, final: boolean): Inflated | null {
+  if (expectedSize <= INFLATE_IN_JS_UP_TO) {
+    const r = inflate(input, expectedSize);
+    if (r || !final) return r;
+    throw new GitError("zlib-corrupt", "compressed data ends early");
+  }
   let r: { buffer: Uint8Array; engine: { bytesWritten: number } };
   try {
     // One output chunk of exactly the object's size (and a byte to spare, so zlib needs no second):
