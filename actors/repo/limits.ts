@@ -3,6 +3,8 @@
  * Invariants:
  * - Every limit is finite: no request can make the actor spin without bound.
  */
+import { ENTRIES_IN_MEMORY } from "./push-staging.ts";
+
 export interface RepoLimits {
   maxPackBytes: number;
   maxObjects: number;
@@ -12,6 +14,8 @@ export interface RepoLimits {
   maxDeltaDepth: number;
   /** Bytes of one upload-pack request body (wants, haves, options), after gzip decoding. */
   maxNegotiationBytes: number;
+  /** Entries of one pushed pack kept in memory while it is indexed; past this they spill to SQLite. */
+  pushEntriesInMemory: number;
 }
 
 export const DEFAULT_LIMITS: RepoLimits = {
@@ -21,6 +25,7 @@ export const DEFAULT_LIMITS: RepoLimits = {
   maxInflatedBytes: 16 * 1024 ** 3,
   maxDeltaDepth: 1000,
   maxNegotiationBytes: 16 * 1024 ** 2,
+  pushEntriesInMemory: ENTRIES_IN_MEMORY,
 };
 
 export function limitsFromEnv(vars: Record<string, unknown>): RepoLimits {
@@ -35,5 +40,6 @@ export function limitsFromEnv(vars: Record<string, unknown>): RepoLimits {
     maxInflatedBytes: num("MAX_INFLATED_BYTES", DEFAULT_LIMITS.maxInflatedBytes),
     maxDeltaDepth: num("MAX_DELTA_DEPTH", DEFAULT_LIMITS.maxDeltaDepth),
     maxNegotiationBytes: num("MAX_NEGOTIATION_BYTES", DEFAULT_LIMITS.maxNegotiationBytes),
+    pushEntriesInMemory: num("PUSH_ENTRIES_IN_MEMORY", DEFAULT_LIMITS.pushEntriesInMemory),
   };
 }

@@ -93,7 +93,7 @@ async function ingest(ctx: ReceivePackContext, reader: ByteReader, req: ReceiveP
   const key = R2_LAYOUT.pack(ctx.repoId, crypto.randomUUID());
   const packId = store.addPack(key, "staging", Date.now());
   const upload = new R2PackUpload(ctx.bucket, key, (uploadId) => store.setPackUpload(packId, uploadId));
-  const staging = new PushStaging(store, packId);
+  const staging = new PushStaging(store, packId, limits.pushEntriesInMemory);
   const indexer = new PackIndexer<number>(
     {
       staging,

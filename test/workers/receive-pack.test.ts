@@ -96,7 +96,7 @@ interface Repo {
   push: (commands: { ref: string; old: Oid | null; new: Oid | null }[], bytes: Uint8Array) => Promise<PushResult>;
 }
 
-async function inRepo(fn: (repo: Repo) => Promise<void>) {
+async function inRepoWith(fn: (repo: Repo) => Promise<void>, limits = DEFAULT_LIMITS) {
   const stub = env.RepoActor.get(env.RepoActor.idFromName(`receive-pack-test-${++repoCount}-${crypto.randomUUID()}`));
   await runInDurableObject(stub, async (_instance, state) => {
     const store = new RepoStore(state.storage);
@@ -105,7 +105,7 @@ async function inRepo(fn: (repo: Repo) => Promise<void>) {
       objects: new ObjectReader(store, new R2PackReader(env.PACKS)),
       bucket: env.PACKS,
       repoId: state.id.toString(),
-      limits: DEFAULT_LIMITS,
+      limits,
       onRefUpdates: () => undefined,
     };
     await fn({ store, storage: state.storage, push: (commands, bytes) => push(ctx, { commands, atomic: false }, once(bytes)) });
@@ -115,7 +115,15 @@ async function inRepo(fn: (repo: Repo) => Promise<void>) {
 const stagingRows = (store: RepoStore) => PUSH_STAGING_TABLES.map((t) => store.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${t}`).one().n).reduce((a, b) => a + b);
 const objectRows = (store: RepoStore) => store.objectCount();
 
-describe("receive-pack over the actor's SQLite", () => {
+/** Every check runs with entries in memory, and spilled to SQLite from the second entry (or second named id). */
+const MODES = [
+  ["entries in memory", DEFAULT_LIMITS],
+  ["entries spilled to SQLite", { ...DEFAULT_LIMITS, pushEntriesInMemory: 1 }],
+] as const;
+
+describe.each(MODES)("receive-pack over the actor's SQLite, %s", (_mode, limits) => {
+  const inRepo = (fn: (repo: Repo) => Promise<void>) => inRepoWith(fn, limits);
+
   it("indexes a push, computes generations from staged commits in any pack order, and leaves no staging rows", async () => {
     await inRepo(async ({ store, push }) => {
       const file = blob("one\n");
@@ -207,7 +215,8 @@ describe("receive-pack over the actor's SQLite", () => {
 
   it("empties the staging tables when the actor starts: a push cut off by a crash leaves nothing behind", async () => {
     await inRepo(async ({ store, storage }) => {
-      const staging = new PushStaging(store, store.addPack("repos/x/packs/cut-off.pack", "staging", Date.now()));
+      // Spilled from its first entry, so every kind of row is written.
+      const staging = new PushStaging(store, store.addPack("repos/x/packs/cut-off.pack", "staging", Date.now()), 0);
       const b = blob("half-pushed\n");
       staging.put({ offset: 12, headerLen: 2, packedLen: 20, entryType: 3, dataSize: b.data.length, object: { oid: b.oid, type: "blob", size: b.data.length, depth: 0 } });
       staging.link(b.oid, "blob");
