@@ -35,7 +35,7 @@ if (!port || commands.length === 0 || commands.some((c) => c.length === 0)) {
 const RULES = [
   ["deflate (zlib)", (f) => /^(deflateSync|deflate|createDeflate|encodeWholeEntry)$/.test(f.functionName)],
   ["inflate (zlib)", (f) => /^(inflateSync|inflateEntry|inflateFromReader|zlibBufferSync|processChunkSync|inflate|inflateCodes|readDynamicCodes|buildHuffman|decodeSlow|copyStored|adler32)$/.test(f.functionName)],
-  ["SHA-1 hashing", (f) => /^(update|digest|hashObject|sha1|createHash)$/.test(f.functionName) || /ObjectHasher/.test(f.functionName)],
+  ["SHA-1 hashing", (f) => /^(update|digest|hashObject|sha1|createHash|sha1ObjectId|sha1Block|sha1Header|putBigEndian32)$/.test(f.functionName) || /ObjectHasher/.test(f.functionName)],
   ["delta resolution (applyDelta)", (f) => /^(applyDelta|readDeltaSizes)$/.test(f.functionName)],
   ["SQLite", (f) => /^(exec|one|toArray|next|raw)$/.test(f.functionName) && /sql|storage/i.test(f.url + f.functionName) || /^(insertObjects|insertCommit|locateSync|allLocations|commitsSync|existing|transact|setPackState|insertGraph)$/.test(f.functionName)],
   ["R2 reads and uploads", (f) => /^(readRange|get|arrayBuffer|uploadPart|createMultipartUpload|complete|put)$/.test(f.functionName) && /r2|R2/.test(f.url + f.functionName)],
