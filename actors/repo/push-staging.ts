@@ -1,8 +1,8 @@
 /**
  * A push's per-object state while its pack streams in: the indexer's entries (the engine's
  * `IndexStaging`), the ids its objects name, and its commits and tags. A push of up to
- * `entriesInMemory` entries keeps its entries and named ids in memory, and its transaction writes
- * index rows straight from them; a bigger one spills them to the `push_*` SQLite tables, its checks
+ * `entriesInMemory` entries keeps its entries, named ids and commits in memory, and its transaction
+ * writes index rows straight from them; a bigger one spills them to the `push_*` SQLite tables, its checks
  * become SQL over those rows and its transaction copies them into the index, so its memory does not
  * grow with its object count.
  * Invariants:
@@ -11,8 +11,8 @@
  *   actor next starts (`RepoStore`), before any push can run.
  * - Once spilled, every entry and named id is in SQL or in the unwritten batch, and look-ups consult
  *   the batch first, so they always see the newest record of an entry. Before, SQL holds none.
- * - What is kept in memory is bounded: at most `entriesInMemory` entries and as many named ids
- *   before the spill; after it, the batches and recently written entries and links (consecutive
+ * - What is kept in memory is bounded: at most `entriesInMemory` entries (commits among them) and
+ *   as many named ids before the spill; after it, the batches and recently written entries and links (consecutive
  *   trees name mostly the same ids), each cleared when full. The recent sets only spare SQL work.
  * - Both modes give the same verdicts: the first conflicting type claim, missing ids, wrong types.
  */
@@ -58,6 +58,8 @@ export class PushStaging implements IndexStaging<number> {
   #links: [Oid, string][] = [];
   #linked = new Set<string>();
   #commits: [number, Oid, Oid, number, string][] = [];
+  /** Before the spill: the pack's commits by id, with their offsets. */
+  #commitsHeld = new Map<Oid, { offset: number; row: CommitRow }>();
   #tags: [Oid, Oid, string][] = [];
 
   constructor(
@@ -126,6 +128,10 @@ export class PushStaging implements IndexStaging<number> {
   }
 
   commit(offset: number, c: CommitRow): void {
+    if (!this.#spilled) {
+      this.#commitsHeld.set(c.oid, { offset, row: c });
+      return;
+    }
     this.#commits.push([offset, c.oid, c.tree, c.time, c.parents.join(" ")]);
     if (this.#commits.length >= BATCH) this.#flushCommits();
   }
@@ -135,7 +141,7 @@ export class PushStaging implements IndexStaging<number> {
     if (this.#tags.length >= BATCH) this.#flushTags();
   }
 
-  /** Writes what is batched (before the spill: only commits and tags, which always go to SQL). */
+  /** Writes what is batched (before the spill: only tags, which always go to SQL). */
   flush(): void {
     if (this.#spilled) {
       this.#flushEntries();
@@ -245,8 +251,9 @@ export class PushStaging implements IndexStaging<number> {
     this.#linked.clear();
     this.#links = [];
     this.#commits = [];
+    this.#commitsHeld.clear();
     this.#tags = [];
-    const tables = this.#spilled ? PUSH_STAGING_TABLES : (["push_commits", "push_tags"] as const);
+    const tables = this.#spilled ? PUSH_STAGING_TABLES : (["push_tags"] as const);
     for (const table of tables) this.#sql.exec(`DELETE FROM ${table} WHERE pack = ?`, this.pack);
   }
 
@@ -261,6 +268,8 @@ export class PushStaging implements IndexStaging<number> {
     }
     for (const [oid, type] of this.#named) this.link(oid, type);
     this.#named.clear();
+    for (const { offset, row } of this.#commitsHeld.values()) this.commit(offset, row);
+    this.#commitsHeld.clear();
   }
 
   /**
@@ -277,22 +286,10 @@ export class PushStaging implements IndexStaging<number> {
     };
     const generationOf = (oid: Oid) =>
       computed.get(oid) ?? this.#sql.exec<{ generation: number }>(`SELECT generation FROM commits WHERE oid = ?`, oid).toArray()[0]?.generation;
-    const staged = (oid: Oid) => {
-      // Without statistics SQLite would rather walk the whole pack's rows by primary key.
-      const r = this.#sql
-        .exec<CommitSql>(`SELECT oid, tree, time, parents FROM push_commits INDEXED BY push_commits_by_oid WHERE pack = ? AND oid = ? LIMIT 1`, this.pack, oid)
-        .toArray()[0];
-      return r && toCommit(r);
-    };
-    for (let before = Number.MAX_SAFE_INTEGER; ; ) {
-      const page = this.#sql
-        .exec<CommitSql & { offset: number }>(`SELECT offset, oid, tree, time, parents FROM push_commits WHERE pack = ? AND offset < ? ORDER BY offset DESC LIMIT ?`, this.pack, before, BATCH)
-        .toArray();
-      if (page.length === 0) break;
-      before = page[page.length - 1]!.offset;
+    for (const page of this.#commitPages()) {
       for (const r of page) {
-        if (computed.has(r.oid as Oid)) continue;
-        const stack = [toCommit(r)];
+        if (computed.has(r.oid)) continue;
+        const stack = [r];
         while (stack.length) {
           const c = stack[stack.length - 1]!;
           if (stack.length > 1 && generationOf(c.oid) !== undefined) {
@@ -305,7 +302,7 @@ export class PushStaging implements IndexStaging<number> {
             const g = generationOf(p);
             if (g !== undefined) generation = Math.max(generation, g + 1);
             else {
-              const parent = staged(p);
+              const parent = this.#stagedCommit(p);
               if (parent) todo.push(parent);
             }
           }
@@ -322,6 +319,31 @@ export class PushStaging implements IndexStaging<number> {
       }
     }
     write();
+  }
+
+  /** The pack's commits in reverse pack order, a page at a time. */
+  *#commitPages(): Generator<CommitRow[]> {
+    if (!this.#spilled) {
+      yield [...this.#commitsHeld.values()].sort((a, b) => b.offset - a.offset).map((c) => c.row);
+      return;
+    }
+    for (let before = Number.MAX_SAFE_INTEGER; ; ) {
+      const page = this.#sql
+        .exec<CommitSql & { offset: number }>(`SELECT offset, oid, tree, time, parents FROM push_commits WHERE pack = ? AND offset < ? ORDER BY offset DESC LIMIT ?`, this.pack, before, BATCH)
+        .toArray();
+      if (page.length === 0) return;
+      before = page[page.length - 1]!.offset;
+      yield page.map(toCommit);
+    }
+  }
+
+  #stagedCommit(oid: Oid): CommitRow | undefined {
+    if (!this.#spilled) return this.#commitsHeld.get(oid)?.row;
+    // Without statistics SQLite would rather walk the whole pack's rows by primary key.
+    const r = this.#sql
+      .exec<CommitSql>(`SELECT oid, tree, time, parents FROM push_commits INDEXED BY push_commits_by_oid WHERE pack = ? AND oid = ? LIMIT 1`, this.pack, oid)
+      .toArray()[0];
+    return r && toCommit(r);
   }
 
   #flushEntries(): void {
