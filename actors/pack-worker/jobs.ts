@@ -1,7 +1,7 @@
 /**
  * The kinds of work a PackWorker slot (or the caller itself, as a fallback) runs. A job turns one
  * bounded batch into one result per item, as bytes; the fan-out frames, counts and retries them.
- * To add a kind (diff, grep, tree walks), write its handler and add it to `JOBS`.
+ * To add a kind, write its handler and add it to `JOBS`.
  * Invariants:
  * - A job reads only through its context (R2 ranges, never the caller's actor), so the same batch
  *   gives the same results on any slot or locally.
@@ -11,6 +11,7 @@ import type { PackReader } from "../../engine/index.ts";
 import { resolveWholeEntries } from "./whole-entries.ts";
 import { runGrepJob } from "./grep-job.ts";
 import { runDiffJob } from "./diff-job.ts";
+import { runTreeDiffJob } from "./tree-diff-job.ts";
 
 export interface JobContext {
   packs: PackReader;
@@ -26,6 +27,7 @@ export const JOBS = {
   "whole-entries": resolveWholeEntries,
   grep: runGrepJob,
   diff: runDiffJob,
+  "tree-diff": runTreeDiffJob,
 } as const;
 
 export type JobKind = keyof typeof JOBS;

@@ -47,7 +47,8 @@ export async function* planWholeEntries(index: ObjectIndex, targets: readonly Ob
   if (items.length) yield { items, context: await chainBases(index, items, seen) };
 }
 
-async function chainBases(index: ObjectIndex, items: readonly ObjectLocation[], seen: ByteLru<Oid, ObjectLocation>): Promise<ObjectLocation[]> {
+/** Every base on the delta chains of `items` that is not itself an item; `seen` spares repeated look-ups. */
+export async function chainBases(index: ObjectIndex, items: readonly ObjectLocation[], seen: ByteLru<Oid, ObjectLocation>): Promise<ObjectLocation[]> {
   const inBatch = new Set(items.map((i) => i.oid));
   const context = new Map<Oid, ObjectLocation>();
   let frontier = [...new Set(items.filter((i) => i.baseOid).map((i) => i.baseOid!))];

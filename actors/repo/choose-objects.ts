@@ -8,6 +8,8 @@
  */
 import { GitError, enumerateObjects, type ObjectFilter, type ObjectLocation, type Oid } from "../../engine/index.ts";
 import type { PackContext, PackRequest } from "./pack-response.ts";
+import type { PackPool } from "../pack-worker/pool.ts";
+import { poolTreeDiffer } from "../pack-worker/tree-diff-pool.ts";
 import type { RepoStore } from "./repo-store.ts";
 
 /** Checks that every want is an object some ref reaches (allow-reachable-sha1-in-want). */
@@ -67,7 +69,8 @@ export function wantsEverything(store: RepoStore, req: PackRequest): boolean {
   return req.shallow.held.length === 0 && req.shallow.send.length === store.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM commits`).one().n;
 }
 
-export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise<{ locations: ObjectLocation[]; clientHas: Set<Oid> }> {
+/** `pool` diffs the walk's trees past its threshold. */
+export async function chooseObjects(ctx: PackContext, req: PackRequest, pool: PackPool): Promise<{ locations: ObjectLocation[]; clientHas: Set<Oid> }> {
   const { store } = ctx;
   const wants = new Set(req.wants);
   const everything = req.filter?.treeDepth === undefined && wantsEverything(store, req);
@@ -89,7 +92,7 @@ export async function chooseObjects(ctx: PackContext, req: PackRequest): Promise
     roots: [...new Set(roots)],
     boundary: req.shallow?.boundary,
     filter: req.filter,
-  });
+  }, poolTreeDiffer(pool, store, ctx.objects, { packs: ctx.packs }));
   oids.push(...blobWants); // wanted by id: sent as they are, never read or filtered
   const unique = new Set(oids);
   const located = store.locateSync([...unique].filter((o) => !walked.has(o)));

@@ -1,7 +1,7 @@
 /**
  * Streams the chosen objects as a pack inside side-band frames, with progress on band 2. Shared by
- * upload-pack v0 and v2. Deltas that cannot go out as stored are resolved by the PackWorker pool
- * (past its threshold) or here, ahead of the copy. A clone of everything copies the stored packs whole.
+ * upload-pack v0 and v2. The tree walk's diffs, and deltas that cannot go out as stored, run on the
+ * PackWorker pool (past its threshold) or here, ahead of the copy. A clone of everything copies the stored packs whole.
  * Invariants:
  * - Nothing buffers the pack: entries stream out as the writer produces them.
  * - A pack is complete or the client is told why not: a failure after the pack started goes out on
@@ -57,12 +57,12 @@ export async function* streamPack(ctx: PackContext, req: PackRequest): AsyncGene
     pack = writeWholePacks(whole, ctx.packs);
     summary = () => `Total ${count}, reused ${count}, pack-reused ${count}\n`;
   } else {
-    const items = await chooseObjects(ctx, req);
+    const pool = ctx.pool ?? packPoolFromEnv(workerEnv as PackPoolEnv);
+    const items = await chooseObjects(ctx, req, pool);
     yield* say(`Enumerating objects: ${items.locations.length}, done.\n`);
     let deltas = 0;
     let resolved = 0;
     for (const l of items.locations) if (l.entryType >= 6) deltas++;
-    const pool = ctx.pool ?? packPoolFromEnv(workerEnv as PackPoolEnv);
     pack = writePack(items.locations, ctx.packs, {
       ofsDelta: req.ofsDelta,
       clientHas: (oid) => req.thinPack && items.clientHas.has(oid),

@@ -10,6 +10,8 @@
  * - Old-side objects met while diffing against a boundary commit, and boundary commits' root trees,
  *   are ones the client has; they are reported in `clientHas` so deltas against them may go out thin.
  * - Memory follows one level of one slice of commits, and trees are held a group of `GROUP_BYTES` at a time.
+ * - Who diffs a group's trees (here, or a PackWorker slot through `TreeDiffer`) changes nothing:
+ *   results are applied group by group, in order.
  * Spec: gitprotocol-pack(5), "Packfile Data"; git's revision walk (mark_edges_uninteresting).
  */
 import type { Oid } from "../oid.ts";
@@ -18,7 +20,9 @@ import type { ObjectReader } from "../object-reader.ts";
 import type { CommitNode, ObjectLocation } from "../storage.ts";
 import { GitError } from "../errors.ts";
 import type { ObjectFilter } from "./object-filter.ts";
-import { changedEntries } from "./tree-diff.ts";
+import { changedEntries, type ChangedEntry } from "./tree-diff.ts";
+
+export type { ChangedEntry } from "./tree-diff.ts";
 
 export interface EnumerateInput {
   /** Commits to send, each with its tree and parents. */
@@ -31,6 +35,15 @@ export interface EnumerateInput {
   boundary?: ReadonlySet<Oid>;
   filter?: ObjectFilter;
 }
+
+/** Trees of one level to diff, each against the same path's trees in its parents, with every tree's location. */
+export interface TreeDiffGroup {
+  pairs: { tree: Oid; olds: Oid[] }[];
+  locations: ObjectLocation[];
+}
+
+/** Diffs groups of trees, yielding each group's changed entries (one list per pair) in group order. */
+export type TreeDiffer = (groups: readonly TreeDiffGroup[]) => AsyncIterable<ChangedEntry[][]>;
 
 export interface EnumerateResult {
   oids: Oid[];
@@ -60,7 +73,7 @@ interface Visit {
   depth: number;
 }
 
-export async function enumerateObjects(reader: ObjectReader, input: EnumerateInput): Promise<EnumerateResult> {
+export async function enumerateObjects(reader: ObjectReader, input: EnumerateInput, diffGroups: TreeDiffer = localTreeDiffer(reader)): Promise<EnumerateResult> {
   const sent = new Set<Oid>();
   const clientHas = new Set<Oid>();
   const located = new Map<Oid, ObjectLocation>();
@@ -84,21 +97,15 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
     if (add(tree)) into.push({ tree, olds, depth });
   };
 
-  /** Diffs one group of visits whose trees are all located; subtrees that differ go to `next`. */
-  const diffGroup = async (group: readonly Visit[], locs: readonly ObjectLocation[], next: Visit[]) => {
-    const objects = await reader.readManyAt(locs);
-    const tree = (oid: Oid) => {
-      const obj = objects.get(oid)!;
-      if (obj.type !== "tree") throw new GitError("object-corrupt", `${oid} is a ${obj.type}, expected a tree`);
-      return { oid, data: obj.data };
-    };
-    for (const v of group) {
-      for (const e of changedEntries(tree(v.tree), v.olds.map((o) => tree(o.oid)))) {
+  /** Applies one group's diffs: subtrees that differ go to `next`. */
+  const applyGroup = (group: readonly Visit[], changes: readonly ChangedEntry[][], next: Visit[]) => {
+    group.forEach((v, i) => {
+      for (const e of changes[i]!) {
         for (const p of e.prev) if (v.olds[p.parent]!.held) clientHas.add(p.oid);
         if (e.isTree) visit(next, e.oid, e.prev.map((p) => ({ oid: p.oid, held: v.olds[p.parent]!.held })), v.depth + 1);
         else if (!skipBlob(v.depth + 1)) add(e.oid);
       }
-    }
+    });
   };
 
   /** Diffs visits of one level with one look-up, in groups bounded by their trees' bytes. */
@@ -114,6 +121,7 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       if (!l) throw new GitError("object-missing", `object ${id} is missing`);
       return l;
     };
+    const groups: { visits: Visit[]; locs: Map<Oid, ObjectLocation> }[] = [];
     let group: Visit[] = [];
     let locs = new Map<Oid, ObjectLocation>();
     let bytes = 0;
@@ -121,7 +129,7 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       let more = locs.has(v.tree) ? 0 : where(v.tree).size;
       for (const o of v.olds) if (!locs.has(o.oid)) more += where(o.oid).size;
       if (group.length && bytes + more > GROUP_BYTES) {
-        await diffGroup(group, [...locs.values()], next);
+        groups.push({ visits: group, locs });
         group = [];
         locs = new Map();
         bytes = 0;
@@ -135,7 +143,15 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       located.set(v.tree, locs.get(v.tree)!);
       group.push(v);
     }
-    if (group.length) await diffGroup(group, [...locs.values()], next);
+    if (group.length) groups.push({ visits: group, locs });
+    const diffs = diffGroups(groups.map((g) => ({ pairs: g.visits.map((v) => ({ tree: v.tree, olds: v.olds.map((o) => o.oid) })), locations: [...g.locs.values()] })));
+    let at = 0;
+    for await (const changes of diffs) {
+      const g = groups[at++];
+      if (!g || changes.length !== g.visits.length) throw new GitError("object-corrupt", `tree diff of group ${at - 1} answered ${changes.length} results`);
+      applyGroup(g.visits, changes, next);
+    }
+    if (at !== groups.length) throw new GitError("object-corrupt", `tree diff answered ${at} of ${groups.length} groups`);
   };
 
   const walk = async (level: Visit[]) => {
@@ -195,4 +211,22 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
     }
     return trees;
   }
+}
+
+/** Diffs each group here: its trees read with one coalesced batch. */
+export function localTreeDiffer(reader: ObjectReader): TreeDiffer {
+  return async function* (groups) {
+    for (const g of groups) yield diffTreePairs(await reader.readManyAt(g.locations), g.pairs);
+  };
+}
+
+/** The changed entries of each pair, from trees already read (every id of `pairs` is in `objects`). */
+export function diffTreePairs(objects: ReadonlyMap<Oid, { type: string; data: Uint8Array }>, pairs: TreeDiffGroup["pairs"]): ChangedEntry[][] {
+  const tree = (oid: Oid) => {
+    const obj = objects.get(oid);
+    if (!obj) throw new GitError("object-missing", `tree ${oid} was not read`);
+    if (obj.type !== "tree") throw new GitError("object-corrupt", `${oid} is a ${obj.type}, expected a tree`);
+    return { oid, data: obj.data };
+  };
+  return pairs.map((p) => changedEntries(tree(p.tree), p.olds.map(tree)));
 }

@@ -1,7 +1,8 @@
 /**
  * The PackWorker pool under real git, on a `wrangler dev` of its own whose slots fail on purpose:
- * pack-slot-0 throws, pack-slot-1 hangs. Clones that need deltas resolved (their bases are not
- * sent) go through the pool in small batches; each must still be complete and fsck clean.
+ * pack-slot-0 throws, pack-slot-1 hangs. Clones that walk trees (every one but a full clone) diff
+ * them on the pool, and clones that need deltas resolved (their bases are not sent) resolve them
+ * there, in small batches; each must still be complete and fsck clean.
  * Invariants:
  * - Every batch a faulty slot dropped was redone (on another slot or locally): no clone is short.
  * Spec: gitprotocol-pack(5) "Packfile Data"; gitformat-pack(5).
@@ -163,6 +164,9 @@ describe("clones through a PackWorker pool with failing slots", () => {
     const out = server.output();
     expect(out).toMatch(/whole-entries batch \d+ \(\d+ items\) failed on pack-slot-0: .*injected fault/);
     expect(out).toMatch(/whole-entries batch \d+ \(\d+ items\) failed on pack-slot-1: no complete result within 1000 ms/);
+    // The single-branch and shallow clones walked their trees on the slots too.
+    expect(out).toMatch(/tree-diff batch \d+ \(\d+ items\) failed on pack-slot-0: .*injected fault/);
+    expect(out).toMatch(/tree-diff batch \d+ \(\d+ items\) failed on pack-slot-1: no complete result within 1000 ms/);
     expect(out).not.toMatch(/failed on pack-slot-2/);
   });
 });
