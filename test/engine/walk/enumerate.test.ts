@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Oid } from "../../../engine/oid.ts";
 import { ObjectReader } from "../../../engine/object-reader.ts";
 import type { CommitNode, ObjectIndex, PackReader } from "../../../engine/storage.ts";
-import { enumerateObjects, type EnumerateInput } from "../../../engine/walk/enumerate.ts";
+import { enumerateObjects, localTreeDiffer, type EnumerateInput, type TreeDiffer } from "../../../engine/walk/enumerate.ts";
 import { parseObjectFilter } from "../../../engine/walk/object-filter.ts";
 import { GIT_ENV } from "../../fixtures/git-env.ts";
 import { makeRepo } from "../../fixtures/pack-repo.ts";
@@ -53,8 +53,9 @@ function countingReader(store: MemoryStore) {
   return { n, reader: new ObjectReader(index, packs) };
 }
 
-async function enumerate(repo: Repo, input: Partial<EnumerateInput>) {
-  const r = await enumerateObjects(new ObjectReader(repo.store, repo.store), { commits: [], boundaryTrees: new Map(), roots: [], ...input });
+async function enumerate(repo: Repo, input: Partial<EnumerateInput>, differ?: (reader: ObjectReader) => TreeDiffer) {
+  const reader = new ObjectReader(repo.store, repo.store);
+  const r = await enumerateObjects(reader, { commits: [], boundaryTrees: new Map(), roots: [], ...input }, differ?.(reader));
   expect(new Set(r.oids).size, "each object once").toBe(r.oids.length);
   // The locations handed back are the index's own, for objects the walk returns.
   const sent = new Set(r.oids);
@@ -92,6 +93,40 @@ describe("enumerateObjects", () => {
       const types = await repo.store.locate(got.oids);
       expect([...got.located.keys()].sort(), "every tree sent was located").toEqual(got.oids.filter((o) => types.get(o)!.type === "tree"));
     }
+  });
+
+  it("gives the same objects whoever diffs the trees: groups answered one pair at a time, last group first", async () => {
+    // As a PackWorker pool might: each pair read and diffed on its own, groups computed out of order.
+    const scattered = (reader: ObjectReader): TreeDiffer => async function* (groups) {
+      const here = localTreeDiffer(reader);
+      const answers = new Map<number, Awaited<ReturnType<typeof collectGroup>>>();
+      const collectGroup = async (i: number) => {
+        const out = [];
+        for (const pair of groups[i]!.pairs) for await (const [one] of here([{ pairs: [pair], locations: groups[i]!.locations }])) out.push(one!);
+        return out;
+      };
+      for (let i = groups.length - 1; i >= 0; i--) answers.set(i, await collectGroup(i));
+      for (let i = 0; i < groups.length; i++) yield answers.get(i)!;
+    };
+    for (const repo of [history, linear]) {
+      const input = { commits: [...repo.commits.values()], roots: tags(repo) };
+      expect((await enumerate(repo, input, scattered)).oids).toEqual((await enumerate(repo, input)).oids);
+    }
+  });
+
+  it("fails loudly when a tree differ answers short", async () => {
+    const short = (reader: ObjectReader): TreeDiffer => async function* (groups) {
+      let first = true;
+      for await (const changes of localTreeDiffer(reader)(groups)) {
+        yield first ? changes.slice(1) : changes;
+        first = false;
+      }
+    };
+    await expect(enumerate(linear, { commits: [...linear.commits.values()] }, short)).rejects.toThrow(/tree diff of group 0 answered/);
+    const fewer = (reader: ObjectReader): TreeDiffer => async function* (groups) {
+      yield* localTreeDiffer(reader)(groups.slice(1));
+    };
+    await expect(enumerate(linear, { commits: [...linear.commits.values()] }, fewer)).rejects.toThrow(/tree diff/);
   });
 
   it("an incremental fetch sends what git's rev-list sends, and reports the held trees it met", async () => {
