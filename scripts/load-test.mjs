@@ -157,7 +157,7 @@ async function main() {
 
   const sorted = [...latencies].sort((a, b) => a - b);
   const result = {
-    url: repoUrl,
+    url: repoUrl.replace(/\/\/[^/@]*@/, "//"), // the write token stays out of the output
     clones: CLONES,
     pushes: PUSHES,
     clonesOk: seen.reduce((a, b) => a + b, 0),
