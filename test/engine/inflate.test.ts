@@ -7,6 +7,7 @@ import { bytesEqual, concatBytes } from "../../engine/bytes.ts";
 import { GitError } from "../../engine/errors.ts";
 import { inflate } from "../../engine/inflate.ts";
 import { inflateEntry } from "../../engine/zlib.ts";
+import { adler32 } from "../fixtures/adler32.ts";
 
 /** xorshift32: the same bytes on every run. */
 function random(seed: number): () => number {
@@ -366,12 +367,3 @@ describe("inflateEntry", () => {
   });
 });
 
-function adler32(data: Uint8Array): Uint8Array {
-  let a = 1;
-  let b = 0;
-  for (const byte of data) {
-    a = (a + byte) % 65521;
-    b = (b + a) % 65521;
-  }
-  return Uint8Array.of(b >> 8, b & 0xff, a >> 8, a & 0xff);
-}

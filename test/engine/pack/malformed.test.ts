@@ -10,20 +10,12 @@ import type { GitObject, PackEntryType } from "../../../engine/object/types.ts";
 import { encodeEntryHeader } from "../../../engine/pack/entry-header.ts";
 import { PackIndexer } from "../../../engine/pack/index-pack.ts";
 import { scanPack } from "../../../engine/pack/scan.ts";
+import { adler32 } from "../../fixtures/adler32.ts";
 
 // Hostile packs must fail fast with a specific code; a hang fails the test by timeout.
 const FAST = { timeout: 3000 };
 
 const deflate = (data: Uint8Array) => new Uint8Array(deflateSync(data));
-const adler32 = (data: Uint8Array) => {
-  let a = 1;
-  let b = 0;
-  for (const x of data) {
-    a = (a + x) % 65521;
-    b = (b + a) % 65521;
-  }
-  return Uint8Array.of(b >> 8, b & 0xff, a >> 8, a & 0xff);
-};
 const sha1 = (data: Uint8Array) => new Uint8Array(createHash("sha1").update(data).digest());
 
 /** A pack entry: header, then the given (or the honest) zlib stream of `data`. */
