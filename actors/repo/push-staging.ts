@@ -1,10 +1,10 @@
 /**
  * A push's per-object state while its pack streams in: the indexer's entries (the engine's
  * `IndexStaging`), the ids its objects name, and its commits and tags. A push of up to
- * `entriesInMemory` entries keeps its entries, named ids and commits in memory, and its transaction
- * writes index rows straight from them; a bigger one spills them to the `push_*` SQLite tables, its checks
- * become SQL over those rows and its transaction copies them into the index, so its memory does not
- * grow with its object count.
+ * `entriesInMemory` entries keeps its entries, named ids and commits in memory, and its
+ * transaction writes index rows straight from them; a bigger one spills them to the `push_*`
+ * SQLite tables, its checks become SQL over those rows and its transaction copies them into the
+ * index, so its memory does not grow with its object count.
  * Invariants:
  * - Rows belong to one pack id and are never read as part of the index.
  * - A push deletes its rows when it ends, however it ends; rows a crash left are deleted when the
@@ -12,8 +12,9 @@
  * - Once spilled, every entry and named id is in SQL or in the unwritten batch, and look-ups consult
  *   the batch first, so they always see the newest record of an entry. Before, SQL holds none.
  * - What is kept in memory is bounded: at most `entriesInMemory` entries (commits among them) and
- *   as many named ids before the spill; after it, the batches and recently written entries and links (consecutive
- *   trees name mostly the same ids), each cleared when full. The recent sets only spare SQL work.
+ *   as many named ids before the spill; after it, the batches and recently written entries and
+ *   links (consecutive trees name mostly the same ids), each cleared when full. The recent sets
+ *   only spare SQL work.
  * - Both modes give the same verdicts: the first conflicting type claim, missing ids, wrong types.
  */
 import { GitError, indexedEntry, type IndexStaging, type ObjectType, type Oid, type PackEntryType, type StagedEntry } from "../../engine/index.ts";
@@ -76,7 +77,9 @@ export class PushStaging implements IndexStaging<number> {
   put(entry: StagedEntry): void {
     this.#entries.set(entry.offset, entry);
     if (entry.object && !this.#entryOids.has(entry.object.oid)) this.#entryOids.set(entry.object.oid, entry.offset);
-    if (this.#spilled ? this.#entries.size >= BATCH : this.#entries.size > this.entriesInMemory) this.#spill();
+    if (!this.#spilled) {
+      if (this.#entries.size > this.entriesInMemory) this.#spill();
+    } else if (this.#entries.size >= BATCH) this.#flushEntries();
   }
 
   at(offset: number): StagedEntry | undefined {
@@ -230,14 +233,16 @@ export class PushStaging implements IndexStaging<number> {
   /** Copies the pack's objects, commits (with generation numbers) and tags into the index. */
   index(): void {
     this.flush();
-    if (!this.#spilled) this.store.insertObjects(this.pack, [...this.#entries.values()].sort((a, b) => a.offset - b.offset).map(indexedEntry));
-    else
+    if (!this.#spilled) {
+      this.store.insertObjects(this.pack, [...this.#entries.values()].sort((a, b) => a.offset - b.offset).map(indexedEntry));
+    } else {
       this.#sql.exec(
-      `INSERT OR IGNORE INTO objects (oid, pack, offset, header_len, packed_len, entry_type, type, size, base_oid, base_offset, depth)
-       SELECT oid, pack, offset, header_len, packed_len, entry_type, type, size, base_oid, base_offset, depth
-       FROM push_objects WHERE pack = ? ORDER BY offset`,
-      this.pack,
-    );
+        `INSERT OR IGNORE INTO objects (oid, pack, offset, header_len, packed_len, entry_type, type, size, base_oid, base_offset, depth)
+         SELECT oid, pack, offset, header_len, packed_len, entry_type, type, size, base_oid, base_offset, depth
+         FROM push_objects WHERE pack = ? ORDER BY offset`,
+        this.pack,
+      );
+    }
     this.#indexCommits();
     this.#sql.exec(`INSERT OR IGNORE INTO tags (oid, target, target_type) SELECT oid, target, target_type FROM push_tags WHERE pack = ?`, this.pack);
   }
