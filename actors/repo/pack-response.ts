@@ -1,7 +1,8 @@
 /**
  * Streams the chosen objects as a pack inside side-band frames, with progress on band 2. Shared by
  * upload-pack v0 and v2. The tree walk's diffs, and deltas that cannot go out as stored, run on the
- * PackWorker pool (past its threshold) or here, ahead of the copy. A clone of everything copies the stored packs whole.
+ * PackWorker pool (past its threshold) or here, ahead of the copy. A clone of everything copies the
+ * stored packs whole.
  * Invariants:
  * - Nothing buffers the pack: entries stream out as the writer produces them.
  * - A pack is complete or the client is told why not: a failure after the pack started goes out on

@@ -265,12 +265,7 @@ export class PushStaging implements IndexStaging<number> {
   /** Writes every entry and named id held so far to SQL; from now on they are batches. */
   #spill(): void {
     this.#spilled = true;
-    const entries = [...this.#entries.values()];
-    this.#entries.clear();
-    for (let i = 0; i < entries.length; i += BATCH) {
-      for (const e of entries.slice(i, i + BATCH)) this.#entries.set(e.offset, e);
-      this.#flushEntries();
-    }
+    this.#flushEntries();
     for (const [oid, type] of this.#named) this.link(oid, type);
     this.#named.clear();
     for (const { offset, row } of this.#commitsHeld.values()) this.commit(offset, row);
@@ -357,12 +352,14 @@ export class PushStaging implements IndexStaging<number> {
       e.offset, e.headerLen, e.packedLen, e.entryType, e.dataSize, e.baseOffset ?? null, e.baseOid ?? null,
       e.object?.oid ?? null, e.object?.type ?? null, e.object?.size ?? null, e.object?.depth ?? null,
     ]);
-    this.#sql.exec(
-      `INSERT OR REPLACE INTO push_objects (pack, ${STAGED_COLUMNS})
-       SELECT ?2, r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10 FROM (SELECT value AS r FROM json_each(?1))`,
-      JSON.stringify(rows),
-      this.pack,
-    );
+    // A spill writes every entry held: still one bounded statement per BATCH rows.
+    for (let i = 0; i < rows.length; i += BATCH)
+      this.#sql.exec(
+        `INSERT OR REPLACE INTO push_objects (pack, ${STAGED_COLUMNS})
+         SELECT ?2, r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, r->>6, r->>7, r->>8, r->>9, r->>10 FROM (SELECT value AS r FROM json_each(?1))`,
+        JSON.stringify(rows.slice(i, i + BATCH)),
+        this.pack,
+      );
     if (this.#written.size + this.#entries.size > RECENT) this.#written.clear();
     for (const [offset, e] of this.#entries) this.#written.set(offset, e);
     this.#entries.clear();
