@@ -3,15 +3,15 @@
  * path's trees in its parents); each slot reads the trees from R2 and diffs them with the same pure
  * `diffTreePairs` the walk uses locally.
  * Invariants:
- * - One result per item, in item order: that pair's changed entries as JSON.
+ * - One result per item, in item order: that pair's changed entries and held ids as JSON.
  * - A batch's context holds every tree its items name and every base on their delta chains.
  */
-import { diffTreePairs, utf8, type ObjectLocation, type Oid } from "../../engine/index.ts";
+import { diffTreePairs, utf8, type ObjectLocation, type TreeDiffPair } from "../../engine/index.ts";
 import { batchObjectReader } from "./batch-objects.ts";
 import type { JobContext } from "./jobs.ts";
 
 export interface TreeDiffBatch {
-  items: { tree: Oid; olds: Oid[] }[];
+  items: TreeDiffPair[];
   /** The items' trees and every base on their delta chains. */
   context: ObjectLocation[];
 }

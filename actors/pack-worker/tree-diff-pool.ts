@@ -6,7 +6,7 @@
  * - Each group comes back whole and in order: its batches (at most `batchObjects` pairs each, with
  *   their trees' delta chains) are run by `runBatches`, which accounts for every one.
  */
-import { ByteLru, GitError, fromUtf8, localTreeDiffer, type ChangedEntry, type ObjectIndex, type ObjectLocation, type ObjectReader, type Oid, type TreeDiffGroup, type TreeDiffer } from "../../engine/index.ts";
+import { ByteLru, GitError, fromUtf8, localTreeDiffer, type ObjectIndex, type ObjectLocation, type ObjectReader, type Oid, type TreeChanges, type TreeDiffGroup, type TreeDiffer } from "../../engine/index.ts";
 import { runBatches, type PackPool } from "./pool.ts";
 import type { JobContext } from "./jobs.ts";
 import type { TreeDiffBatch } from "./tree-diff-job.ts";
@@ -22,11 +22,11 @@ export function poolTreeDiffer(pool: PackPool, index: ObjectIndex, reader: Objec
     }
     const results = runBatches(pool, "tree-diff", planBatches(index, groups, pool.batchObjects), { local });
     for (const g of groups) {
-      const changes: ChangedEntry[][] = [];
+      const changes: TreeChanges[] = [];
       while (changes.length < g.pairs.length) {
         const next = await results.next();
         if (next.done) throw new GitError("pack-worker-failed", "tree-diff batches ended before their groups");
-        for (const r of next.value) changes.push(JSON.parse(fromUtf8(r)) as ChangedEntry[]);
+        for (const r of next.value) changes.push(JSON.parse(fromUtf8(r)) as TreeChanges);
       }
       yield changes;
     }

@@ -288,6 +288,24 @@ export class RepoStore implements ObjectIndex, CommitGraph {
     return row.n > 0;
   }
 
+  /** True when some commit of `targets` is `from` or one of its ancestors (generations bound the walk). */
+  reachesAny(from: Oid, targets: readonly Oid[]): boolean {
+    if (targets.length === 0) return false;
+    const row = this.sql
+      .exec<{ n: number }>(
+        `WITH RECURSIVE
+           t(oid) AS (SELECT value FROM json_each(?2)),
+           floor(g) AS (SELECT min(c.generation) FROM commits c JOIN t ON c.oid = t.oid),
+           anc(oid) AS (SELECT ?1 UNION SELECT p.parent FROM commit_parents p JOIN anc a ON p.child = a.oid
+             JOIN commits c ON c.oid = p.parent WHERE c.generation >= (SELECT g FROM floor))
+         SELECT count(*) AS n FROM anc WHERE oid IN (SELECT oid FROM t)`,
+        from,
+        JSON.stringify(targets),
+      )
+      .one();
+    return row.n > 0;
+  }
+
   // --- tags -------------------------------------------------------------
   insertTag(oid: Oid, target: Oid, targetType: ObjectType): void {
     this.sql.exec(`INSERT OR IGNORE INTO tags (oid, target, target_type) VALUES (?, ?, ?)`, oid, target, targetType);

@@ -50,7 +50,7 @@ export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Ar
       else if (!last) lines.push(writeNak());
     } else {
       const gotOther = req.haves.length > common.length;
-      const ready = multiAck === 2 && last !== undefined && !gotOther;
+      const ready = multiAck === 2 && last !== undefined && !gotOther && okToGiveUp(ctx, req.wants, common);
       if (ready) lines.push(writeAck(last, "ready"));
       if (common.length === 0 || multiAck) lines.push(writeNak());
       if (caps.has("no-done") && ready) {
@@ -95,7 +95,7 @@ export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Ar
     }
     const { shallow, filter } = prep;
     if (!args.done) {
-      const ready = !args.waitForDone && common.length > 0 && args.haves.length === common.length;
+      const ready = !args.waitForDone && okToGiveUp(ctx, args.wants, common);
       yield concatBytes(writeAcknowledgments({ common, ready }));
       if (!ready) return;
     }
@@ -167,6 +167,16 @@ function planFor(
     deepenSince: req.deepenSince,
     deepenNot,
   });
+}
+
+/**
+ * git's rule for `ready`: every wanted commit reaches some common commit. Readiness stops the
+ * client's haves, so saying it sooner (say, once a round's haves were all known) leaves out the
+ * client's other branches, and the pack then resends what the client has.
+ */
+function okToGiveUp(ctx: PackContext, wants: readonly Oid[], common: readonly Oid[]): boolean {
+  if (common.length === 0) return false;
+  return peelWants(ctx.store, wants).commits.every((w) => ctx.store.reachesAny(w, common));
 }
 
 /** The haves the repository has, as commits (the only haves negotiation uses). */

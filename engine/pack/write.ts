@@ -8,6 +8,9 @@
  * - `wholeEntries` yields exactly one entry per object it was given, in order, each with that
  *   object's type and size; anything else (short, long, mismatched) throws: never a short pack.
  * - An OFS_DELTA only ever points backwards into what this pack already wrote.
+ * - A delta whose base is in the pack goes out after its base (entries are reordered for it), as an
+ *   OFS_DELTA when the client has ofs-delta; a REF_DELTA names a base the pack holds only then, or
+ *   one the client has and the pack does not hold (a thin base). Never both.
  * - Reads are coalesced into windows of at most `windowBytes`; memory holds one window and one
  *   output chunk, never the pack.
  * Spec: gitformat-pack(5); gitprotocol-capabilities(5) "ofs-delta", "thin-pack".
@@ -44,13 +47,17 @@ export interface WritePackOptions {
   onEntry?(written: number): void;
 }
 
-export async function* writePack(items: readonly ObjectLocation[], packs: PackReader, opts: WritePackOptions): AsyncGenerator<Uint8Array> {
+export async function* writePack(given: readonly ObjectLocation[], packs: PackReader, opts: WritePackOptions): AsyncGenerator<Uint8Array> {
   const hash = createHash("sha1");
   const chunkBytes = opts.chunkBytes ?? 256 << 10;
   const windowBytes = opts.windowBytes ?? 4 << 20;
+  const items = basesFirst(given);
   const sending = new Set(items.map((i) => i.oid));
+  const order = new Map(items.map((l, i) => [l.oid, i]));
   const writtenAt = new Map<Oid, number>();
-  const mustResolve = (loc: ObjectLocation) => loc.entryType >= 5 && !sending.has(loc.baseOid!) && !opts.clientHas(loc.baseOid!);
+  /** Whether the delta's base is one it may name: written before it, or a thin base the pack does not hold. */
+  const baseUsable = (base: Oid, at: number) => (sending.has(base) ? order.get(base)! < at : opts.clientHas(base));
+  const mustResolve = (loc: ObjectLocation) => loc.entryType >= 5 && !baseUsable(loc.baseOid!, order.get(loc.oid)!);
   const toResolve = opts.wholeEntries ? items.filter(mustResolve) : [];
   const wholes = toResolve.length ? opts.wholeEntries!(toResolve) : undefined;
   let out: Uint8Array[] = [];
@@ -134,7 +141,7 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     const base = loc.baseOid!;
     const baseAt = writtenAt.get(base);
     if (loc.entryType === 6) return opts.ofsDelta && baseAt !== undefined && loc.baseOffset !== undefined && start - baseAt === loc.offset - loc.baseOffset;
-    return !(opts.ofsDelta && baseAt !== undefined) && (baseAt !== undefined || sending.has(base) || opts.clientHas(base));
+    return !(opts.ofsDelta && baseAt !== undefined) && (baseAt !== undefined || (!sending.has(base) && opts.clientHas(base)));
   }
 
   /** A whole object copied in `windowBytes` pieces; a large delta is resolved like any other. */
@@ -159,7 +166,7 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
     if (baseAt !== undefined && opts.ofsDelta) {
       emit(encodeEntryHeader(6, size, { rel: start - baseAt }));
       emit(data);
-    } else if (baseAt !== undefined || sending.has(base) || opts.clientHas(base)) {
+    } else if (baseAt !== undefined || (!sending.has(base) && opts.clientHas(base))) {
       emit(encodeEntryHeader(7, size, { oid: base }));
       emit(data);
     } else if (wholes) {
@@ -178,6 +185,42 @@ export async function* writePack(items: readonly ObjectLocation[], packs: PackRe
 /** A whole object as a pack entry: its header, then its deflated content. */
 export function encodeWholeEntry(obj: GitObject): [Uint8Array, Uint8Array] {
   return [encodeEntryHeader(CODE_BY_OBJECT_TYPE[obj.type], obj.data.length), deflate(obj.data)];
+}
+
+/**
+ * `items` in their order, except that a delta whose base is among them comes right after its base
+ * when the base came later: stored packs keep bases first, but a base may live in another pack
+ * (a thin push's completion pack) that sorts after it.
+ */
+export function basesFirst(items: readonly ObjectLocation[]): ObjectLocation[] {
+  const present = new Set(items.map((l) => l.oid));
+  const placed = new Set<Oid>();
+  const waiting = new Map<Oid, ObjectLocation[]>();
+  const out: ObjectLocation[] = [];
+  const place = (first: ObjectLocation) => {
+    for (const stack = [first]; stack.length; ) {
+      const l = stack.pop()!;
+      out.push(l);
+      placed.add(l.oid);
+      const after = waiting.get(l.oid);
+      if (after) {
+        waiting.delete(l.oid);
+        stack.push(...after.reverse());
+      }
+    }
+  };
+  for (const l of items) {
+    const base = l.entryType >= 6 ? l.baseOid : undefined;
+    if (base === undefined || !present.has(base) || placed.has(base)) place(l);
+    else {
+      const list = waiting.get(base);
+      if (list) list.push(l);
+      else waiting.set(base, [l]);
+    }
+  }
+  // Only a cycle of bases (which no verified store holds) is left; the writer resolves those whole.
+  for (const ls of waiting.values()) out.push(...ls);
+  return out;
 }
 
 /** Groups consecutive entries of one pack whose ranges are adjacent into reads of bounded size. */

@@ -7,8 +7,10 @@
  * Invariants:
  * - Every object reachable from a sent commit is either returned or reachable from one of its
  *   parents: a parent is itself sent, or the client has it (it is in the boundary).
- * - Old-side objects met while diffing against a boundary commit, and boundary commits' root trees,
- *   are ones the client has; they are reported in `clientHas` so deltas against them may go out thin.
+ * - Boundary commits' root trees, and every entry of each tree the client has that a diff reads
+ *   (each such tree is expanded once), are ones the client has: they are reported in `clientHas`
+ *   so deltas against them may go out thin, and none of them is ever returned. An object the client
+ *   has is not sent wherever else it appears, as git's upload-pack marks such objects uninteresting.
  * - Memory follows one level of one slice of commits, and trees are held a group of `GROUP_BYTES` at a time.
  * - Who diffs a group's trees (here, or a PackWorker slot through `TreeDiffer`) changes nothing:
  *   results are applied group by group, in order.
@@ -20,9 +22,9 @@ import type { ObjectReader } from "../object-reader.ts";
 import type { CommitNode, ObjectLocation } from "../storage.ts";
 import { GitError } from "../errors.ts";
 import type { ObjectFilter } from "./object-filter.ts";
-import { changedEntries, type ChangedEntry } from "./tree-diff.ts";
+import { changedEntries, type TreeChanges } from "./tree-diff.ts";
 
-export type { ChangedEntry } from "./tree-diff.ts";
+export type { ChangedEntry, TreeChanges } from "./tree-diff.ts";
 
 export interface EnumerateInput {
   /** Commits to send, each with its tree and parents. */
@@ -36,14 +38,23 @@ export interface EnumerateInput {
   filter?: ObjectFilter;
 }
 
-/** Trees of one level to diff, each against the same path's trees in its parents, with every tree's location. */
+/**
+ * Trees of one level to diff, each against the same path's trees in its parents, with every tree's
+ * location. `expand` names the olds (by index) whose every entry id is to be reported as held.
+ */
 export interface TreeDiffGroup {
-  pairs: { tree: Oid; olds: Oid[] }[];
+  pairs: TreeDiffPair[];
   locations: ObjectLocation[];
 }
 
-/** Diffs groups of trees, yielding each group's changed entries (one list per pair) in group order. */
-export type TreeDiffer = (groups: readonly TreeDiffGroup[]) => AsyncIterable<ChangedEntry[][]>;
+export interface TreeDiffPair {
+  tree: Oid;
+  olds: Oid[];
+  expand?: number[];
+}
+
+/** Diffs groups of trees, yielding each group's results (one per pair) in group order. */
+export type TreeDiffer = (groups: readonly TreeDiffGroup[]) => AsyncIterable<TreeChanges[]>;
 
 export interface EnumerateResult {
   oids: Oid[];
@@ -65,6 +76,9 @@ interface OldTree {
   held: boolean;
 }
 
+/** One level's trees to send, by id, in the order first met. */
+type Level = Map<Oid, Visit>;
+
 /** A tree to send, to be diffed against the same path's trees in the parents. */
 interface Visit {
   tree: Oid;
@@ -76,6 +90,8 @@ interface Visit {
 export async function enumerateObjects(reader: ObjectReader, input: EnumerateInput, diffGroups: TreeDiffer = localTreeDiffer(reader)): Promise<EnumerateResult> {
   const sent = new Set<Oid>();
   const clientHas = new Set<Oid>();
+  /** Held trees whose entries were asked for already. */
+  const expanded = new Set<Oid>();
   const located = new Map<Oid, ObjectLocation>();
   const oids: Oid[] = [];
   const add = (oid: Oid) => {
@@ -91,25 +107,36 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
   const skipTree = (depth: number) => filter?.treeDepth !== undefined && depth >= filter.treeDepth;
   const skipBlob = (depth: number) => filter?.noBlobs === true || (filter?.treeDepth !== undefined && depth >= filter.treeDepth);
 
-  /** Sends `tree` and queues its diff against `olds`, unless a parent has it, the filter drops it, or it is sent already. */
-  const visit = (into: Visit[], tree: Oid, olds: OldTree[], depth: number, wanted = false) => {
-    if (olds.some((o) => o.oid === tree) || (skipTree(depth) && !wanted)) return;
-    if (add(tree)) into.push({ tree, olds, depth });
+  /**
+   * Sends `tree` and queues its diff against `olds`, unless a parent has it, the filter drops it, or
+   * it is sent already. A tree met again at another path of the level still being built is diffed
+   * against the olds of every path it has (a copied directory is diffed against the original's
+   * parent trees too), so what the client has at any of them is not sent.
+   */
+  const visit = (into: Level, tree: Oid, olds: OldTree[], depth: number, wanted = false) => {
+    if (olds.some((o) => o.oid === tree) || clientHas.has(tree) || (skipTree(depth) && !wanted)) return;
+    const queued = into.get(tree);
+    if (queued) {
+      for (const o of olds) if (!queued.olds.some((q) => q.oid === o.oid)) queued.olds.push(o);
+    } else if (add(tree)) into.set(tree, { tree, olds, depth });
   };
 
-  /** Applies one group's diffs: subtrees that differ go to `next`. */
-  const applyGroup = (group: readonly Visit[], changes: readonly ChangedEntry[][], next: Visit[]) => {
+  /**
+   * Applies one group's diffs: what the client holds first, so a tree or blob it has is not sent
+   * from another path of the same group; then subtrees that differ go to `next`.
+   */
+  const applyGroup = (group: readonly Visit[], changes: readonly TreeChanges[], next: Level) => {
+    for (const c of changes) for (const id of c.held) clientHas.add(id);
     group.forEach((v, i) => {
-      for (const e of changes[i]!) {
-        for (const p of e.prev) if (v.olds[p.parent]!.held) clientHas.add(p.oid);
+      for (const e of changes[i]!.changed) {
         if (e.isTree) visit(next, e.oid, e.prev.map((p) => ({ oid: p.oid, held: v.olds[p.parent]!.held })), v.depth + 1);
-        else if (!skipBlob(v.depth + 1)) add(e.oid);
+        else if (!skipBlob(v.depth + 1) && !clientHas.has(e.oid)) add(e.oid);
       }
     });
   };
 
   /** Diffs visits of one level with one look-up, in groups bounded by their trees' bytes. */
-  const diffSlice = async (visits: readonly Visit[], next: Visit[]) => {
+  const diffSlice = async (visits: readonly Visit[], next: Level) => {
     const ids = new Set<Oid>();
     for (const v of visits) {
       ids.add(v.tree);
@@ -144,7 +171,16 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
       group.push(v);
     }
     if (group.length) groups.push({ visits: group, locs });
-    const diffs = diffGroups(groups.map((g) => ({ pairs: g.visits.map((v) => ({ tree: v.tree, olds: v.olds.map((o) => o.oid) })), locations: [...g.locs.values()] })));
+    const pair = (v: Visit): TreeDiffPair => {
+      const expand: number[] = [];
+      v.olds.forEach((o, i) => {
+        if (!o.held || expanded.has(o.oid)) return;
+        expanded.add(o.oid);
+        expand.push(i);
+      });
+      return { tree: v.tree, olds: v.olds.map((o) => o.oid), ...(expand.length ? { expand } : {}) };
+    };
+    const diffs = diffGroups(groups.map((g) => ({ pairs: g.visits.map(pair), locations: [...g.locs.values()] })));
     let at = 0;
     for await (const changes of diffs) {
       const g = groups[at++];
@@ -154,17 +190,18 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
     if (at !== groups.length) throw new GitError("object-corrupt", `tree diff answered ${at} of ${groups.length} groups`);
   };
 
-  const walk = async (level: Visit[]) => {
-    while (level.length) {
-      const next: Visit[] = [];
+  const walk = async (queued: Level) => {
+    // A tree found held after it was queued (at another path of its level) is not walked.
+    for (let level = [...queued.values()]; (level = level.filter((v) => !clientHas.has(v.tree))).length; ) {
+      const next: Level = new Map();
       for (let i = 0; i < level.length; i += VISITS_PER_LOOKUP) await diffSlice(level.slice(i, i + VISITS_PER_LOOKUP), next);
-      level = next;
+      level = [...next.values()];
     }
   };
 
   const byGeneration = [...input.commits].sort((a, b) => a.generation - b.generation);
   for (let i = 0; i < byGeneration.length; i += COMMITS_PER_WALK) {
-    const roots: Visit[] = [];
+    const roots: Level = new Map();
     for (const c of byGeneration.slice(i, i + COMMITS_PER_WALK)) {
       add(c.oid);
       const parents = input.boundary?.has(c.oid) ? [] : c.parents;
@@ -179,11 +216,13 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
   }
 
   await walk(await rootVisits(input.roots));
-  return { oids, clientHas, located };
+  // An object sent before the walk found the client holds it (at a deeper level) is dropped here:
+  // a pack never both sends an object and uses it as a thin base.
+  return { oids: oids.filter((o) => !clientHas.has(o)), clientHas, located };
 
   /** Sends tags and blobs wanted (peeling tag chains a level at a time) and returns the trees to walk. */
-  async function rootVisits(roots: readonly Oid[]): Promise<Visit[]> {
-    const trees: Visit[] = [];
+  async function rootVisits(roots: readonly Oid[]): Promise<Level> {
+    const trees: Level = new Map();
     for (let pending = [...new Set(roots)]; pending.length; ) {
       const located = await reader.locateAll(pending.filter((o) => !sent.has(o)));
       const tags = await reader.readManyAt([...located.values()].filter((l) => l.type === "tag"));
@@ -220,13 +259,13 @@ export function localTreeDiffer(reader: ObjectReader): TreeDiffer {
   };
 }
 
-/** The changed entries of each pair, from trees already read (every id of `pairs` is in `objects`). */
-export function diffTreePairs(objects: ReadonlyMap<Oid, { type: string; data: Uint8Array }>, pairs: TreeDiffGroup["pairs"]): ChangedEntry[][] {
+/** Each pair's diff, from trees already read (every id of `pairs` is in `objects`). */
+export function diffTreePairs(objects: ReadonlyMap<Oid, { type: string; data: Uint8Array }>, pairs: readonly TreeDiffPair[]): TreeChanges[] {
   const tree = (oid: Oid) => {
     const obj = objects.get(oid);
     if (!obj) throw new GitError("object-missing", `tree ${oid} was not read`);
     if (obj.type !== "tree") throw new GitError("object-corrupt", `${oid} is a ${obj.type}, expected a tree`);
     return { oid, data: obj.data };
   };
-  return pairs.map((p) => changedEntries(tree(p.tree), p.olds.map(tree)));
+  return pairs.map((p) => changedEntries(tree(p.tree), p.olds.map(tree), p.expand));
 }

@@ -8,10 +8,18 @@
  *   entries of that name and kind.
  * - Every tree is read front to back once; one whose entries are not strictly in git's order (a
  *   subtree's name sorts as if it ended in "/") is corrupt and throws, since matching relies on it.
+ * - The parents named in `expand` (trees the client holds) have every entry's id reported in
+ *   `held`, gitlinks excepted: the client has all of them, wherever the new tree puts them.
  * Spec: git's base_name_compare() (tree order); gitformat-index(5) "tree" is not it: see git-mktree(1).
  */
 import { GitError } from "../errors.ts";
 import { OID_BYTES, oidFromBytes, type Oid } from "../oid.ts";
+
+/** One pair's diff: the new tree's changed entries, and the ids of the expanded parents' entries. */
+export interface TreeChanges {
+  changed: ChangedEntry[];
+  held: Oid[];
+}
 
 export interface ChangedEntry {
   oid: Oid;
@@ -99,8 +107,15 @@ function compareNames(a: Uint8Array, as: number, ae: number, at: number, b: Uint
   return ca - cb;
 }
 
-/** The entries of `tree` that differ from every one of `parents` (raw tree bytes with their ids). */
-export function changedEntries(tree: { oid: Oid; data: Uint8Array }, parents: readonly { oid: Oid; data: Uint8Array }[]): ChangedEntry[] {
+/**
+ * The entries of `tree` that differ from every one of `parents` (raw tree bytes with their ids),
+ * and every entry id of the parents at the indexes in `expand`.
+ */
+export function changedEntries(
+  tree: { oid: Oid; data: Uint8Array },
+  parents: readonly { oid: Oid; data: Uint8Array }[],
+  expand: readonly number[] = [],
+): TreeChanges {
   const cur = new TreeCursor(tree.data, tree.oid);
   const olds = parents.map((p) => new TreeCursor(p.data, p.oid));
   for (const o of olds) o.advance();
@@ -118,5 +133,10 @@ export function changedEntries(tree: { oid: Oid; data: Uint8Array }, parents: re
     }
     out.push({ oid: cur.oid(), isTree: cur.type === S_IFDIR, prev });
   }
-  return out;
+  const held: Oid[] = [];
+  for (const p of expand) {
+    const c = new TreeCursor(parents[p]!.data, parents[p]!.oid);
+    for (c.advance(); !c.done; c.advance()) if (c.type !== S_IFGITLINK) held.push(c.oid());
+  }
+  return { changed: out, held };
 }

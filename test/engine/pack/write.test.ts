@@ -102,14 +102,20 @@ describe("writePack of a whole stored pack", () => {
     expect(oidsOf(gitIndex(out))).toEqual(oidsOf(all));
   });
 
-  it("points deltas whose base is written later at the base's id", async () => {
-    const reversed = store.locations.reverse();
+  it("writes a delta given before its base after the base, as an OFS_DELTA, never a REF_DELTA into the pack", async () => {
+    const reversed = [...store.locations].reverse();
+    const deltas = reversed.filter((l) => l.entryType === 6).length;
+    expect(deltas).toBeGreaterThan(0);
     const out = await write(reversed);
     const entries = await scan(out);
     expect(entries.length).toBe(reversed.length);
-    expect(entries.filter((e) => e.entryType === 6)).toEqual([]);
-    expect(entries.some((e) => e.entryType === 7)).toBe(true);
-    expect(gitIndex(out).map((r) => r.oid)).toEqual(reversed.map((l) => l.oid));
+    expect(entries.filter((e) => e.entryType === 7)).toEqual([]);
+    expect(entries.filter((e) => e.entryType === 6).length).toBe(deltas);
+    const order = gitIndex(out).map((r) => r.oid);
+    const at = new Map(order.map((oid, i) => [oid, i]));
+    for (const l of reversed) if (l.baseOid) expect(at.get(l.baseOid)!).toBeLessThan(at.get(l.oid)!);
+    expect(order).not.toEqual(reversed.map((l) => l.oid));
+    expect(new Set(order)).toEqual(new Set(reversed.map((l) => l.oid)));
   });
 });
 

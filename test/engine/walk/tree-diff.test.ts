@@ -24,7 +24,7 @@ function expected(t: ReturnType<typeof tree>, parents: ReturnType<typeof tree>[]
     })
     .sort((a, b) => (a.oid < b.oid ? -1 : 1));
 }
-const sorted = (r: ReturnType<typeof changedEntries>) => [...r].sort((a, b) => (a.oid < b.oid ? -1 : 1));
+const sorted = (r: ReturnType<typeof changedEntries>) => [...r.changed].sort((a, b) => (a.oid < b.oid ? -1 : 1));
 
 describe("changedEntries", () => {
   // Names whose order depends on the "/" a subtree's name sorts with: "a" (dir) after "a-b" and "a.c".
@@ -39,12 +39,12 @@ describe("changedEntries", () => {
   ]);
 
   it("finds nothing in a tree equal to its parent", () => {
-    expect(changedEntries(base, [base])).toEqual([]);
+    expect(changedEntries(base, [base])).toEqual({ changed: [], held: [] });
   });
 
   it("sends every entry but gitlinks when there is no parent", () => {
     expect(sorted(changedEntries(base, []))).toEqual(expected(base, []));
-    expect(changedEntries(base, []).length).toBe(6);
+    expect(changedEntries(base, []).changed.length).toBe(6);
   });
 
   it("matches names in git's order: edits, additions, removals, mode-only and kind changes", () => {
@@ -71,6 +71,16 @@ describe("changedEntries", () => {
     const got = sorted(changedEntries(merge, [left, right]));
     expect(got).toEqual(expected(merge, [left, right]));
     expect(got.find((e) => e.oid === id("merged"))!.prev).toEqual([{ oid: id("left"), parent: 0 }, { oid: id("right"), parent: 1 }]);
+  });
+
+  it("reports every entry id of the parents it is asked to expand, gitlinks excepted, unchanged ones too", () => {
+    const left = tree([[BLOB, "f", "left"], [BLOB, "g", "same"], ["160000", "sub", "a commit"]]);
+    const right = tree([[BLOB, "f", "right"], [DIR, "d", "a dir"]]);
+    const merge = tree([[BLOB, "f", "merged"], [BLOB, "g", "same"]]);
+    expect(changedEntries(merge, [left, right]).held).toEqual([]);
+    expect(changedEntries(merge, [left, right], [0]).held).toEqual([id("left"), id("same")]);
+    expect(changedEntries(merge, [left, right], [1, 0]).held).toEqual([id("a dir"), id("right"), id("left"), id("same")]);
+    expect(changedEntries(merge, [left, right], [1]).changed).toEqual(changedEntries(merge, [left, right]).changed);
   });
 
   it("throws object-corrupt on a tree out of git's order or cut off", () => {

@@ -1,0 +1,55 @@
+// The model-based history test outside vitest: `npm run bench -- --long` runs thousands of
+// operations over several seeds, and a failing seed's replay line points here.
+// Usage: node scripts/model-test.mjs [--seed N | --seeds N,N,...] [--ops N] [--check-every N] [--url REPO_URL] [--keep]
+// Without --url it starts its own `wrangler dev` (auth on, a write token made through the admin API).
+import { randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
+import { createToken } from "../test/e2e/admin-api.ts";
+import { runModel } from "../test/e2e/model/run-model.ts";
+import { randomAdminToken, startWrangler } from "../test/e2e/wrangler-server.ts";
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: "string" },
+    seeds: { type: "string", default: "1" },
+    ops: { type: "string", default: "1000" },
+    "check-every": { type: "string", default: "25" },
+    url: { type: "string" },
+    quiet: { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+  },
+});
+const seeds = (values.seed ?? values.seeds).split(",").map(Number);
+const ops = Number(values.ops);
+const checkEvery = Number(values["check-every"]);
+
+let server;
+let base;
+let token;
+if (!values.url) {
+  const adminToken = randomAdminToken();
+  server = await startWrangler({ adminToken });
+  ({ token } = await createToken(server.baseUrl, adminToken, { name: "model test", scopes: ["write"] }));
+  base = server.baseUrl;
+}
+let failed = 0;
+try {
+  for (const seed of seeds) {
+    const url = values.url ?? `http://x:${token}@${new URL(base).host}/model/seed-${seed}-${randomBytes(3).toString("hex")}.git`;
+    const started = Date.now();
+    try {
+      const r = await runModel({ serverUrl: url, seed, ops, checkEvery, keep: values.keep, log: values.quiet ? undefined : (l) => console.log(l) });
+      const ours = r.fetches.reduce((n, f) => n + f.ours.objects, 0);
+      const git = r.fetches.reduce((n, f) => n + f.git.objects, 0);
+      const worst = Math.max(0, ...r.fetches.map((f) => (f.git.objects ? f.ours.objects / f.git.objects : 0)));
+      console.log(`seed ${seed}: ${r.ops} operations, ${r.fetches.length} incremental fetches, ${ours} objects sent vs git's ${git} (worst ${worst.toFixed(2)}x), ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    } catch (e) {
+      failed++;
+      console.error(`seed ${seed} FAILED\n${e instanceof Error ? e.message : e}`);
+    }
+  }
+} finally {
+  await server?.stop();
+}
+console.log(`${seeds.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
