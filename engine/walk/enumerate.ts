@@ -67,6 +67,8 @@ export interface EnumerateResult {
 const COMMITS_PER_WALK = 1024;
 /** Trees of one level located with one index look-up. */
 const VISITS_PER_LOOKUP = 2048;
+/** Boundary root trees every sent root tree is also diffed against (beyond them, only its parents'). */
+const HELD_ROOTS = 16;
 /** Tree bytes (new and old sides) read at once. */
 const GROUP_BYTES = 4 << 20;
 
@@ -109,15 +111,17 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
 
   /**
    * Sends `tree` and queues its diff against `olds`, unless a parent has it, the filter drops it, or
-   * it is sent already. A tree met again at another path of the level still being built is diffed
-   * against the olds of every path it has (a copied directory is diffed against the original's
-   * parent trees too), so what the client has at any of them is not sent.
+   * it is sent already. A tree met again at another path of the level still being built is also
+   * diffed against the trees the client has at that path (a copied directory against the
+   * original's), so what the client has at any of its paths is not sent. Only held trees are added:
+   * trees to be sent could skip each other's entries in a cycle (a directory edited, then reverted)
+   * and send neither.
    */
   const visit = (into: Level, tree: Oid, olds: OldTree[], depth: number, wanted = false) => {
     if (olds.some((o) => o.oid === tree) || clientHas.has(tree) || (skipTree(depth) && !wanted)) return;
     const queued = into.get(tree);
     if (queued) {
-      for (const o of olds) if (!queued.olds.some((q) => q.oid === o.oid)) queued.olds.push(o);
+      for (const o of olds) if (o.held && !queued.olds.some((q) => q.oid === o.oid)) queued.olds.push(o);
     } else if (add(tree)) into.set(tree, { tree, olds, depth });
   };
 
@@ -200,6 +204,12 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
   };
 
   const byGeneration = [...input.commits].sort((a, b) => a.generation - b.generation);
+  // Every sent tree is also diffed against the client's trees at its path, from the boundary
+  // commits' roots down, as git's sparse walk marks what the client has by path: a directory
+  // renamed or copied in a commit the client lacks is not resent because its parent lacked it too.
+  // Not for a shallow fetch, whose boundary trees go out whole, as git sends them.
+  const heldRoots = input.boundary ? [] : [...new Set(input.boundaryTrees.values())].slice(0, HELD_ROOTS);
+  for (const t of heldRoots) clientHas.add(t);
   for (let i = 0; i < byGeneration.length; i += COMMITS_PER_WALK) {
     const roots: Level = new Map();
     for (const c of byGeneration.slice(i, i + COMMITS_PER_WALK)) {
@@ -209,6 +219,7 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
         const t = treeOf.get(p);
         return t ? [{ oid: t, held: input.boundaryTrees.has(p) }] : [];
       });
+      for (const t of heldRoots) if (!olds.some((o) => o.oid === t)) olds.push({ oid: t, held: true });
       for (const o of olds) if (o.held) clientHas.add(o.oid);
       visit(roots, c.tree, olds, 0);
     }
