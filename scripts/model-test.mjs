@@ -1,6 +1,6 @@
 // The model-based history test outside vitest: `npm run bench -- --long` runs thousands of
 // operations over several seeds, and a failing seed's replay line points here.
-// Usage: node scripts/model-test.mjs [--seed N | --seeds N,N,...] [--ops N] [--check-every N] [--url REPO_URL] [--keep]
+// Usage: node scripts/model-test.mjs [--seed N | --seeds N,N,...] [--ops N] [--check-every N] [--url REPO_URL] [--protocol 0|2] [--keep]
 // Without --url it starts its own `wrangler dev` (auth on, a write token made through the admin API).
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     url: { type: "string" },
     quiet: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
+    protocol: { type: "string" },
   },
 });
 const seeds = (values.seed ?? values.seeds).split(",").map(Number);
@@ -38,7 +39,7 @@ try {
     const url = values.url ?? `http://x:${token}@${new URL(base).host}/model/seed-${seed}-${randomBytes(3).toString("hex")}.git`;
     const started = Date.now();
     try {
-      const r = await runModel({ serverUrl: url, seed, ops, checkEvery, keep: values.keep, log: values.quiet ? undefined : (l) => console.log(l) });
+      const r = await runModel({ serverUrl: url, seed, ops, checkEvery, keep: values.keep, protocol: values.protocol === undefined ? undefined : Number(values.protocol), log: values.quiet ? undefined : (l) => console.log(l) });
       const ours = r.fetches.reduce((n, f) => n + f.ours.objects, 0);
       const git = r.fetches.reduce((n, f) => n + f.git.objects, 0);
       const worst = Math.max(0, ...r.fetches.map((f) => (f.git.objects ? f.ours.objects / f.git.objects : 0)));

@@ -21,8 +21,11 @@ export class GitRunner {
   /** Seconds since the epoch for the next commit; every commit advances it. */
   clock = 1_700_000_000;
   #env: NodeJS.ProcessEnv;
+  #config: string[];
 
-  constructor() {
+  /** `protocol`: the wire protocol version every git command speaks (git's default when unset). */
+  constructor(protocol?: 0 | 2) {
+    this.#config = protocol === undefined ? [] : ["-c", `protocol.version=${protocol}`];
     this.#env = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: this.root,
@@ -45,7 +48,7 @@ export class GitRunner {
   async git(cwd: string, args: string[], opts: { env?: Record<string, string>; allowFail?: boolean } = {}): Promise<RunResult> {
     const date = `@${this.clock} +0000`;
     const env = { ...this.#env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date, ...opts.env };
-    const cfg = ["-c", "gc.auto=0", "-c", "advice.detachedHead=false", "-c", "init.defaultBranch=main", "-c", "uploadpack.allowFilter=true"];
+    const cfg = ["-c", "gc.auto=0", "-c", "advice.detachedHead=false", "-c", "init.defaultBranch=main", "-c", "uploadpack.allowFilter=true", ...this.#config];
     return new Promise((ok, fail) => {
       const child = execFile("git", [...cfg, ...args], { cwd, env, maxBuffer: 256 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
         const r = { code: child.exitCode ?? -1, stdout: String(stdout), stderr: String(stderr) };

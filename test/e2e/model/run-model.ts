@@ -23,6 +23,8 @@ export interface ModelOptions {
   /** Older mirrors kept; mirror i is brought up to date every i+1 rounds. */
   mirrors?: number;
   log?: (line: string) => void;
+  /** The git wire protocol for every command (git's default, v2, when unset). */
+  protocol?: 0 | 2;
   /** Leave the work, model and mirror repositories on disk (their folder is logged). */
   keep?: boolean;
 }
@@ -36,7 +38,7 @@ export interface ModelReport {
 export class ModelFailure extends Error {}
 
 export async function runModel(opts: ModelOptions): Promise<ModelReport> {
-  const g = new GitRunner();
+  const g = new GitRunner(opts.protocol);
   const rnd = new Random(opts.seed);
   // Checks draw from their own generator, so where they fall never changes the operations.
   const pickRnd = new Random(opts.seed ^ 0x5bd1e995);
@@ -79,7 +81,8 @@ export async function runModel(opts: ModelOptions): Promise<ModelReport> {
     throw new ModelFailure(
       [
         `model run failed at operation ${step} of seed ${opts.seed}: ${message}`,
-        `replay: node scripts/model-test.mjs --seed ${opts.seed} --ops ${step} --check-every ${opts.checkEvery}`,
+        `replay: node scripts/model-test.mjs --seed ${opts.seed} --ops ${step} --check-every ${opts.checkEvery}` +
+          (opts.protocol === undefined ? "" : ` --protocol ${opts.protocol}`) + " --keep",
         "operations:",
         ...log,
       ].join("\n"),
