@@ -18,6 +18,7 @@
  */
 import type { Oid } from "../oid.ts";
 import { decodeTag } from "../object/tag.ts";
+import { decodeTree, entryKind } from "../object/tree.ts";
 import type { ObjectReader } from "../object-reader.ts";
 import type { CommitNode, ObjectLocation } from "../storage.ts";
 import { GitError } from "../errors.ts";
@@ -227,9 +228,36 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
   }
 
   await walk(await rootVisits(input.roots));
-  // An object sent before the walk found the client holds it (at a deeper level) is dropped here:
-  // a pack never both sends an object and uses it as a thin base.
+  await holdWalkedContents();
+  // A pack never both sends an object and uses it as a thin base: what the client has is dropped.
+  for (const o of located.keys()) if (clientHas.has(o)) located.delete(o);
   return { oids: oids.filter((o) => !clientHas.has(o)), clientHas, located };
+
+  /**
+   * A tree walked (so its entries were sent) before the walk learnt the client has it, at a deeper
+   * level of the held side (a directory moved up), holds only what the client has: its walked
+   * subtrees are read again, level by level, and everything in them joins `clientHas`.
+   */
+  async function holdWalkedContents() {
+    for (let late = [...located.values()].filter((l) => clientHas.has(l.oid)); late.length; ) {
+      const next: ObjectLocation[] = [];
+      for (let i = 0; i < late.length; ) {
+        const chunk: ObjectLocation[] = [];
+        for (let bytes = 0; i < late.length && (chunk.length === 0 || bytes + late[i]!.size <= GROUP_BYTES); i++) {
+          bytes += late[i]!.size;
+          chunk.push(late[i]!);
+        }
+        for (const obj of (await reader.readManyAt(chunk)).values())
+          for (const e of decodeTree(obj.data)) {
+            if (entryKind(e.mode) === "commit") continue;
+            const walkedTree = located.get(e.oid);
+            if (walkedTree && !clientHas.has(e.oid)) next.push(walkedTree);
+            clientHas.add(e.oid);
+          }
+      }
+      late = next;
+    }
+  }
 
   /** Sends tags and blobs wanted (peeling tag chains a level at a time) and returns the trees to walk. */
   async function rootVisits(roots: readonly Oid[]): Promise<Level> {

@@ -37,8 +37,8 @@ async function loadRepo(dir: string): Promise<Repo> {
   return { dir, store, commits };
 }
 
-/** git's own object set: `rev-list --objects` of `revs`, in the repo `dir`. */
-const revList = (dir: string, revs: string[]) => lines(git(dir, ["rev-list", "--objects", ...revs])).map((l) => l.slice(0, 40)).sort();
+/** git's own object set: `rev-list --objects` of `revs`, in the repo `dir` (with tree:<depth>, git lists a tree met again nearer the root twice). */
+const revList = (dir: string, revs: string[]) => [...new Set(lines(git(dir, ["rev-list", "--objects", ...revs])).map((l) => l.slice(0, 40)))].sort();
 
 const rev = (repo: Repo, name: string) => git(repo.dir, ["rev-parse", name]) as Oid;
 /** The commits `rev-list` names, as the graph table would give them. */
@@ -67,9 +67,48 @@ async function enumerate(repo: Repo, input: Partial<EnumerateInput>, differ?: (r
   return { oids: [...r.oids].sort(), clientHas: r.clientHas, located: r.located };
 }
 
+/**
+ * Directories copied, renamed (at depth) and edited then reverted, on two branches: one tree or
+ * blob at several paths and in several commits, the shapes a walk can send twice or not at all.
+ */
+function makeRewrites(dir: string): void {
+  mkdirSync(dir);
+  git(dir, ["init", "-q", "-b", "main"]);
+  let clock = 1_700_000_000;
+  const write = (path: string, text: string) => {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  const commit = (msg: string) => {
+    clock += 60;
+    git(dir, ["add", "-A"]);
+    execFileSync("git", ["commit", "-q", "--allow-empty", "-m", msg], { cwd: dir, env: { ...GIT_ENV, GIT_AUTHOR_DATE: `@${clock} +0000`, GIT_COMMITTER_DATE: `@${clock} +0000` } });
+  };
+  for (const d of ["a", "a/sub", "b", "t/unit"]) for (let i = 0; i < 6; i++) write(`${d}/f${i}.txt`, `${d} file ${i}\n`.repeat(20));
+  commit("base");
+  git(dir, ["branch", "side"]);
+  write("a/f0.txt", "edited\n");
+  commit("edit a/f0");
+  execFileSync("cp", ["-r", join(dir, "a"), join(dir, "a-copy")]);
+  git(dir, ["mv", "t/unit", "t/unit-renamed"]);
+  commit("copy a, rename t/unit");
+  git(dir, ["checkout", "-q", "HEAD~2", "--", "a"]);
+  commit("revert a to base");
+  write("a/f1.txt", "edited too\n");
+  execFileSync("cp", ["-r", join(dir, "b"), join(dir, "a-copy/b")]);
+  commit("edit a/f1, copy b into a-copy");
+  git(dir, ["checkout", "-q", "side"]);
+  git(dir, ["mv", "a/sub", "sub-moved"]);
+  write("b/f2.txt", "side edit\n");
+  commit("side: move a/sub up, edit b");
+  git(dir, ["merge", "-q", "--no-ff", "-m", "merge main into side", "main"]);
+  git(dir, ["checkout", "-q", "main"]);
+}
+
 let tmp: string;
 let history: Repo;
 let linear: Repo;
+let rewrites: Repo;
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "edgegit-enumerate-"));
@@ -80,12 +119,15 @@ beforeAll(async () => {
   mkdirSync(l);
   makeRepo(l, 60);
   linear = await loadRepo(l);
+  const r = join(tmp, "rewrites");
+  makeRewrites(r);
+  rewrites = await loadRepo(r);
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("enumerateObjects", () => {
-  it.each(["", "blob:none", "tree:0", "tree:1", "tree:3"])("a clone of every branch and tag (filter %j) is git's rev-list --objects", async (spec) => {
-    for (const repo of [history, linear]) {
+  it.each(["", "blob:none", "tree:0", "tree:1", "tree:2", "tree:3"])("a clone of every branch and tag (filter %j) is git's rev-list --objects", async (spec) => {
+    for (const repo of [history, linear, rewrites]) {
       const filter = spec ? parseObjectFilter(spec) : undefined;
       const got = await enumerate(repo, { commits: [...repo.commits.values()], roots: tags(repo), filter });
       expect(got.oids).toEqual(revList(repo.dir, ["--all", ...(spec ? [`--filter=${spec}`] : [])]));
@@ -151,6 +193,29 @@ describe("enumerateObjects", () => {
     for (const o of theirs) expect(got.oids).toContain(o);
     const reach = new Set(revList(history.dir, ["main"]));
     for (const o of got.oids) expect(reach.has(o), o).toBe(true);
+  });
+
+  it("after copies, renames and reverts, an incremental fetch sends exactly what git's upload-pack (sparse) packs", async () => {
+    const tips = ["main", "side", "main~1", "main~2", "main~3", "side~1", "side~2"].map((r) => rev(rewrites, r));
+    let compared = 0;
+    for (const want of tips)
+      for (const have of tips) {
+        if (want === have || git(rewrites.dir, ["rev-list", "--count", want, `^${have}`]) === "0") continue;
+        const commits = nodes(rewrites, [want, `^${have}`]);
+        const boundary = new Set(commits.flatMap((c) => c.parents).filter((p) => !commits.some((c) => c.oid === p)));
+        const got = await enumerate(rewrites, { commits, boundaryTrees: new Map([...boundary].map((b) => [b, rewrites.commits.get(b as Oid)!.tree])) });
+        // pack-objects as upload-pack runs it: --revs with the haves as ^ lines, sparse tree marking.
+        const pack = execFileSync("git", ["-c", "pack.useSparse=true", "pack-objects", "--revs", "--stdout", "-q"], { cwd: rewrites.dir, env: GIT_ENV, input: `${want}\n^${have}\n` });
+        const check = join(tmp, `check-${compared}`);
+        git(tmp, ["init", "-q", "--bare", check]);
+        execFileSync("git", ["index-pack", "--stdin"], { cwd: check, env: GIT_ENV, input: pack });
+        const theirs = lines(git(check, ["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"])).sort();
+        expect(got.oids, `${want} ^${have}`).toEqual(theirs);
+        const held = new Set(revList(rewrites.dir, [have]));
+        for (const o of got.clientHas) expect(held.has(o), o).toBe(true);
+        compared++;
+      }
+    expect(compared).toBeGreaterThan(15);
   });
 
   it("a shallow boundary's tree goes out whole: git's set for a repo cut at that commit", async () => {
