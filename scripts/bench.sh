@@ -7,6 +7,9 @@
 # `npm run bench -- --sizes [CASE...]` pushes and clones the awkward repos of test/e2e/sizes.test.ts
 # (scripts/bench-sizes.mjs: a 30 MB blob, 20,000 files in a directory, a tree 200 deep, a 1 MB commit
 # message, 5,000 refs, 10,000 commits) and reports each operation's isolate and RSS peaks.
+# `npm run bench -- --long` runs the model-based history test of test/e2e/model/ at length
+# (scripts/model-test.mjs: LONG_SEEDS, default 1,2,3,4, of LONG_OPS operations, default 2000, each
+# protocol in turn) and reports objects sent against git's upload-pack; a failing seed prints its replay.
 # Invariants:
 # - The server runs from a snapshot of the sources taken at start, with its own port, persist dir
 #   and process group, so edits made meanwhile never hot-reload it and it is always stopped at exit.
@@ -218,7 +221,20 @@ profile() {
   rm -rf "$c"
 }
 
+long() {
+  start_server
+  machine
+  local seeds=${LONG_SEEDS:-1,2,3,4} rc=0
+  for proto in 2 0; do
+    echo "protocol v$proto, seeds $seeds, ${LONG_OPS:-2000} operations each:"
+    node "$ROOT/scripts/model-test.mjs" --server "$GIT_URL" --seeds "$seeds" --ops "${LONG_OPS:-2000}" \
+      --check-every "${LONG_CHECK_EVERY:-50}" --protocol "$proto" --quiet || rc=1
+  done
+  return $rc
+}
+
 case "${1:-}" in
+  --long) shift; long "$@" ;;
   --scale) shift; scale "$@" ;;
   --profile) shift; profile "$@" ;;
   --sizes) shift; sizes "$@" ;;

@@ -1,7 +1,10 @@
 // The model-based history test outside vitest: `npm run bench -- --long` runs thousands of
 // operations over several seeds, and a failing seed's replay line points here.
-// Usage: node scripts/model-test.mjs [--seed N | --seeds N,N,...] [--ops N] [--check-every N] [--url REPO_URL] [--protocol 0|2] [--keep]
-// Without --url it starts its own `wrangler dev` (auth on, a write token made through the admin API).
+// Usage: node scripts/model-test.mjs [--seed N | --seeds N,N,...] [--ops N] [--check-every N] [--server URL]
+//        [--protocol 0|2] [--keep] [--quiet]
+// --server is a running server's base URL with write credentials (http://x:TOKEN@host:port); each seed
+// gets a repo of its own there. Without it the script starts its own `wrangler dev` (auth on, a write
+// token made through the admin API).
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { createToken } from "../test/e2e/admin-api.ts";
@@ -14,7 +17,7 @@ const { values } = parseArgs({
     seeds: { type: "string", default: "1" },
     ops: { type: "string", default: "1000" },
     "check-every": { type: "string", default: "25" },
-    url: { type: "string" },
+    server: { type: "string" },
     quiet: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     protocol: { type: "string" },
@@ -25,18 +28,17 @@ const ops = Number(values.ops);
 const checkEvery = Number(values["check-every"]);
 
 let server;
-let base;
-let token;
-if (!values.url) {
+let base = values.server;
+if (!base) {
   const adminToken = randomAdminToken();
   server = await startWrangler({ adminToken });
-  ({ token } = await createToken(server.baseUrl, adminToken, { name: "model test", scopes: ["write"] }));
-  base = server.baseUrl;
+  const { token } = await createToken(server.baseUrl, adminToken, { name: "model test", scopes: ["write"] });
+  base = `http://x:${token}@${new URL(server.baseUrl).host}`;
 }
 let failed = 0;
 try {
   for (const seed of seeds) {
-    const url = values.url ?? `http://x:${token}@${new URL(base).host}/model/seed-${seed}-${randomBytes(3).toString("hex")}.git`;
+    const url = `${base.replace(/\/$/, "")}/model/seed-${seed}-${randomBytes(3).toString("hex")}.git`;
     const started = Date.now();
     try {
       const r = await runModel({ serverUrl: url, seed, ops, checkEvery, keep: values.keep, protocol: values.protocol === undefined ? undefined : Number(values.protocol), log: values.quiet ? undefined : (l) => console.log(l) });
