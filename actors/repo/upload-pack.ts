@@ -170,13 +170,15 @@ function planFor(
 }
 
 /**
- * git's rule for `ready`: every wanted commit reaches some common commit. Readiness stops the
- * client's haves, so saying it sooner (say, once a round's haves were all known) leaves out the
- * client's other branches, and the pack then resends what the client has.
+ * git's rule for `ready` (ok_to_give_up): every wanted commit reaches a commit the client has, a
+ * common commit or a parent of one. Readiness stops the client's haves, so saying it sooner (say,
+ * once a round's haves were all known) leaves out the client's other branches, and the pack then
+ * resends what the client has.
  */
 function okToGiveUp(ctx: PackContext, wants: readonly Oid[], common: readonly Oid[]): boolean {
   if (common.length === 0) return false;
-  return peelWants(ctx.store, wants).commits.every((w) => ctx.store.reachesAny(w, common));
+  const held = [...new Set([...common, ...[...ctx.store.commitsSync(common).values()].flatMap((c) => c.parents)])];
+  return peelWants(ctx.store, wants).commits.every((w) => ctx.store.reachesAny(w, held));
 }
 
 /** The haves the repository has, as commits (the only haves negotiation uses). */

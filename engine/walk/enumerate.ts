@@ -68,8 +68,12 @@ export interface EnumerateResult {
 const COMMITS_PER_WALK = 1024;
 /** Trees of one level located with one index look-up. */
 const VISITS_PER_LOOKUP = 2048;
-/** Boundary root trees every sent root tree is also diffed against (beyond them, only its parents'). */
-const HELD_ROOTS = 16;
+/**
+ * Boundary root trees every sent root tree is also diffed against (beyond them, only its parents'):
+ * a mirror's fetch after a busy day has a boundary commit per branch. Each adds at most one old
+ * tree per changed path, and a path's trees shared by many commits count once.
+ */
+const HELD_ROOTS = 64;
 /** Tree bytes (new and old sides) read at once. */
 const GROUP_BYTES = 4 << 20;
 
@@ -134,7 +138,7 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
     for (const c of changes) for (const id of c.held) clientHas.add(id);
     group.forEach((v, i) => {
       for (const e of changes[i]!.changed) {
-        if (e.isTree) visit(next, e.oid, e.prev.map((p) => ({ oid: p.oid, held: v.olds[p.parent]!.held })), v.depth + 1);
+        if (e.isTree) visit(next, e.oid, distinctOlds(e.prev.map((p) => ({ oid: p.oid, held: v.olds[p.parent]!.held }))), v.depth + 1);
         else if (!skipBlob(v.depth + 1) && !clientHas.has(e.oid)) add(e.oid);
       }
     });
@@ -289,6 +293,18 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
     }
     return trees;
   }
+}
+
+/** Each old tree once: held if any of its paths' parents is a commit the client has. */
+function distinctOlds(olds: OldTree[]): OldTree[] {
+  if (olds.length < 2) return olds;
+  const byId = new Map<Oid, OldTree>();
+  for (const o of olds) {
+    const seen = byId.get(o.oid);
+    if (!seen) byId.set(o.oid, o);
+    else if (o.held && !seen.held) byId.set(o.oid, o);
+  }
+  return byId.size === olds.length ? olds : [...byId.values()];
 }
 
 /** Diffs each group here: its trees read with one coalesced batch. */

@@ -14,6 +14,8 @@ import { lines, type GitRunner } from "./git-run.ts";
 /** What one incremental fetch received, from the server and from git's upload-pack. */
 export interface FetchComparison {
   mirror: string;
+  /** A copy of the mirror as it was before the fetch, for replaying it; removed once judged. */
+  before: string;
   ours: PackStats;
   git: PackStats;
 }
@@ -80,8 +82,11 @@ export class Checks {
    */
   async fetchMirror(mirror: string): Promise<FetchComparison> {
     const twin = `${mirror}-git`;
-    rmSync(twin, { recursive: true, force: true });
-    cpSync(mirror, twin, { recursive: true });
+    const saved = `${mirror}-before`;
+    for (const copy of [twin, saved]) {
+      rmSync(copy, { recursive: true, force: true });
+      cpSync(mirror, copy, { recursive: true });
+    }
     const before = new Set(lines(await this.g.out(mirror, ["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"])));
     const git = await this.#fetch(twin, `file://${this.model}`, before);
     const ours = await this.#fetch(mirror, this.server, before);
@@ -90,7 +95,7 @@ export class Checks {
     expectMapsEqual(await this.refsOf(mirror), want, `mirror ${mirror} after fetch`);
     expectMapsEqual(await this.refsOf(twin), want, `git's twin of ${mirror} after fetch`);
     rmSync(twin, { recursive: true, force: true });
-    return { mirror, ours, git };
+    return { mirror, before: saved, ours, git };
   }
 
   /** One `fetch --prune --force '+refs/*:refs/*'`, keeping the received pack so it can be decoded. */
@@ -139,12 +144,12 @@ export class Checks {
 
 /** Checks a fetch against git's: consistent, and not much more than git sent. */
 export function judgeFetch(c: FetchComparison): void {
-  if (c.ours.refToInPack > 0) throw new Error(`${c.mirror}: ${c.ours.refToInPack} REF_DELTAs name a base in the same pack`);
+  if (c.ours.refToInPack > 0) throw new Error(`${c.mirror}: ${c.ours.refToInPack} REF_DELTAs name a base in the same pack (client state: ${c.before})`);
   const bound = Math.floor(c.git.objects * OBJECT_RATIO) + SLACK;
   if (c.ours.objects > bound)
     throw new Error(
       `${c.mirror}: sent ${c.ours.objects} objects (${c.ours.resent} the client had: ${c.ours.resentIds.join(" ")}), ` +
-        `git sent ${c.git.objects} (${c.git.resent}); bound ${bound}`,
+        `git sent ${c.git.objects} (${c.git.resent}); bound ${bound} (client state: ${c.before})`,
     );
 }
 

@@ -224,6 +224,7 @@ export class HistoryOps {
   async #edit(count: number): Promise<string[]> {
     const done: string[] = [];
     for (let i = 0; i < count; i++) {
+      await this.g.git(this.work, ["add", "-A"]); // the index lists what the last edit left
       const files = lines(await this.g.out(this.work, ["ls-files"]));
       const dirs = [...new Set(files.map((f) => dirname(f)).filter((d) => d !== "."))];
       const k = this.rnd.int(10);

@@ -70,6 +70,7 @@ export async function runModel(opts: ModelOptions): Promise<ModelReport> {
         fetches.push(c);
         say(`  mirror-${i}: ours ${c.ours.objects} objects ${c.ours.bytes} B (${c.ours.resent} resent), git ${c.git.objects} objects ${c.git.bytes} B (${c.git.resent} resent)`);
         judgeFetch(c);
+        rmSync(c.before, { recursive: true, force: true });
       }
       rmSync(fresh, { recursive: true, force: true });
       await checks.shallowClone(`shallow-${round}`);
