@@ -44,8 +44,13 @@ try {
       const r = await runModel({ serverUrl: url, seed, ops, checkEvery, keep: values.keep, protocol: values.protocol === undefined ? undefined : Number(values.protocol), log: values.quiet ? undefined : (l) => console.log(l) });
       const ours = r.fetches.reduce((n, f) => n + f.ours.objects, 0);
       const git = r.fetches.reduce((n, f) => n + f.git.objects, 0);
+      const bytes = r.fetches.reduce((n, f) => n + f.ours.bytes, 0);
+      const gitBytes = r.fetches.reduce((n, f) => n + f.git.bytes, 0);
       const worst = Math.max(0, ...r.fetches.map((f) => (f.git.objects ? f.ours.objects / f.git.objects : 0)));
-      console.log(`seed ${seed}: ${r.ops} operations, ${r.fetches.length} incremental fetches, ${ours} objects sent vs git's ${git} (worst ${worst.toFixed(2)}x), ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      console.log(
+        `seed ${seed}: ${r.ops} operations, ${r.fetches.length} incremental fetches, ${ours} objects sent vs git's ${git} ` +
+          `(worst ${worst.toFixed(2)}x), ${bytes} bytes vs ${gitBytes}, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
     } catch (e) {
       failed++;
       console.error(`seed ${seed} FAILED\n${e instanceof Error ? e.message : e}`);

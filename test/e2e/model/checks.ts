@@ -33,6 +33,13 @@ export interface PackStats {
 /** Sent objects may exceed git's by this factor, plus `SLACK` objects for tiny packs. */
 export const OBJECT_RATIO = 1.1;
 export const SLACK = 2;
+/**
+ * Bytes are looser per fetch: stored deltas go out as they were pushed, while git computes new
+ * ones, so a small pack can differ by a few whole objects either way. Over a run they must agree.
+ */
+export const BYTES_RATIO = 2;
+export const BYTES_SLACK = 4096;
+export const RUN_BYTES_RATIO = 1.2;
 
 export class Checks {
   readonly g: GitRunner;
@@ -142,9 +149,18 @@ export class Checks {
   }
 }
 
+/** The bytes of every fetch of a run, ours against git's, within `RUN_BYTES_RATIO`. */
+export function judgeRun(fetches: readonly FetchComparison[]): void {
+  const ours = fetches.reduce((n, f) => n + f.ours.bytes, 0);
+  const git = fetches.reduce((n, f) => n + f.git.bytes, 0);
+  if (ours > git * RUN_BYTES_RATIO + BYTES_SLACK) throw new Error(`the run's fetches sent ${ours} bytes, git's ${git}`);
+}
+
 /** Checks a fetch against git's: consistent, and not much more than git sent. */
 export function judgeFetch(c: FetchComparison): void {
   if (c.ours.refToInPack > 0) throw new Error(`${c.mirror}: ${c.ours.refToInPack} REF_DELTAs name a base in the same pack (client state: ${c.before})`);
+  const bytes = c.git.bytes * BYTES_RATIO + BYTES_SLACK;
+  if (c.ours.bytes > bytes) throw new Error(`${c.mirror}: sent ${c.ours.bytes} bytes, git sent ${c.git.bytes} (client state: ${c.before})`);
   const bound = Math.floor(c.git.objects * OBJECT_RATIO) + SLACK;
   if (c.ours.objects > bound)
     throw new Error(

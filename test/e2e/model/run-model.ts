@@ -9,7 +9,7 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { Checks, judgeFetch, type FetchComparison } from "./checks.ts";
+import { Checks, judgeFetch, judgeRun, type FetchComparison } from "./checks.ts";
 import { GitRunner } from "./git-run.ts";
 import { HistoryOps, Random } from "./history-ops.ts";
 
@@ -76,6 +76,7 @@ export async function runModel(opts: ModelOptions): Promise<ModelReport> {
       await checks.shallowClone(`shallow-${round}`);
       await checks.partialCheckout(`partial-${round}`, pickRnd.pick(await history.commits()));
     }
+    judgeRun(fetches);
     return { seed: opts.seed, ops: step, fetches };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
