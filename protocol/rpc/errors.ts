@@ -35,6 +35,9 @@ export type RpcErrorCode =
   | "grep-pattern-invalid"
   | "grep-pattern-too-complex"
   | "not-our-ref"
+  /** A server-built object (commit, tag, tree) that git would refuse: a push's checks, run on writes. */
+  | "object-malformed"
+  | "object-invalid"
   /** The gateway: a plain request to the WebSocket endpoint. */
   | "upgrade-required";
 
@@ -61,6 +64,8 @@ export const RPC_ERROR_STATUS: Readonly<Record<RpcErrorCode, number>> = {
   "grep-pattern-invalid": 400,
   "grep-pattern-too-complex": 400,
   "not-our-ref": 400,
+  "object-malformed": 400,
+  "object-invalid": 400,
   "upgrade-required": 426,
 };
 

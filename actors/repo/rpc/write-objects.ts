@@ -7,9 +7,14 @@
  *   trailer over everything before it; so clones can copy its entries verbatim.
  * - The pack row is `staging` until the caller's transaction makes it `live` (or `garbage`, if the
  *   ref moved first), so a crash leaves nothing reachable and GC can find the R2 object.
+ * - Every object first passes the checks a pushed one does (`checkObject`), before anything is
+ *   stored: the RPC cannot write what receive-pack, `git fsck` or `transfer.fsckObjects` refuse.
  * Spec: gitformat-pack(5), "pack-*.pack files have the following format".
  */
-import { CODE_BY_OBJECT_TYPE, deflate, encodeEntryHeader, sha1, type IndexedEntry, type ObjectType, type Oid } from "../../../engine/index.ts";
+import {
+  CODE_BY_OBJECT_TYPE, GitError, decodeCommit, decodeTag, deflate, encodeEntryHeader, inspectTree, sha1,
+  type IndexedEntry, type ObjectType, type Oid,
+} from "../../../engine/index.ts";
 import { R2_LAYOUT } from "../../r2/layout.ts";
 import { R2PackUpload } from "../../r2/r2-pack-upload.ts";
 import type { RepoStore } from "../repo-store.ts";
@@ -26,7 +31,22 @@ export interface WrittenPack {
   bytes: number;
 }
 
+/**
+ * Runs on a server-built object the same decoders receive-pack runs on a pushed one: a commit's or
+ * tag's idents and dates (`object-malformed`: a date before 1970 or past git's range, say) and a
+ * tree's fsck rules (`object-invalid`). Encoders write whatever they are given; this is the gate.
+ */
+export function checkObject(o: NewObject): void {
+  if (o.type === "commit") decodeCommit(o.data);
+  else if (o.type === "tag") decodeTag(o.data);
+  else if (o.type === "tree") {
+    const reason = inspectTree(o.data);
+    if (reason) throw new GitError("object-invalid", `tree ${o.oid}: ${reason}`, { data: { oid: o.oid, reason } });
+  }
+}
+
 export async function writeObjectsPack(ctx: { store: RepoStore; bucket: R2Bucket; repoId: string }, objects: readonly NewObject[]): Promise<WrittenPack> {
+  for (const o of objects) checkObject(o);
   const key = R2_LAYOUT.pack(ctx.repoId, crypto.randomUUID());
   const packId = ctx.store.addPack(key, "staging", Date.now());
   const upload = new R2PackUpload(ctx.bucket, key, (uploadId) => ctx.store.setPackUpload(packId, uploadId));
