@@ -7,8 +7,12 @@
 import { z } from "zod";
 import { GitError } from "../../engine/index.ts";
 import type { Env } from "../env.ts";
+import { readJson } from "../gateway/request-body.ts";
 import { authenticate } from "./access.ts";
 import { SCOPES } from "./tokens.ts";
+
+/** A token request is a name, scopes and up to 100 patterns: far below this. */
+const MAX_TOKEN_REQUEST_BYTES = 64 << 10;
 
 /** A name segment as repo paths allow it, never `.` or `..`. */
 const SEGMENT = "(?!\\.\\.?(?:/|$))[A-Za-z0-9._-]{1,100}";
@@ -38,12 +42,7 @@ export async function handleAdmin(request: Request, env: Env, url: URL): Promise
   const id = url.pathname.slice("/admin/tokens/".length);
   if (url.pathname === "/admin/tokens" && request.method === "GET") return Response.json({ tokens: await store.list() });
   if (url.pathname === "/admin/tokens" && request.method === "POST") {
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      throw new GitError("bad-token-request", "the body must be JSON: {name, scopes, repos?, expiresAt?}");
-    }
+    const body = await readJson(request, MAX_TOKEN_REQUEST_BYTES, "bad-token-request");
     const parsed = NewToken.safeParse(body);
     if (!parsed.success) throw new GitError("bad-token-request", `bad token request: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     const created = await store.create(parsed.data as Parameters<typeof store.create>[0]);

@@ -12,7 +12,7 @@
  *   hand to the actor's entry (one call), the others ask the actor first (`guard`).
  * Spec: gitprotocol-http(5); RFC 6455 (the upgrade is the actor's, through the agents SDK).
  */
-import { GitError, ZERO_OID, concatBytes, fromReadableStream, isOid, limitBytes, type Oid } from "../../engine/index.ts";
+import { GitError, ZERO_OID, isOid, type Oid } from "../../engine/index.ts";
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
 import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcMethod, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
@@ -20,6 +20,7 @@ import { TOKEN_ID_HEADER, type GitReply } from "../repo/repo-actor.ts";
 import { authenticate, authenticateToken, authorize, checkWithoutRepo, type AccessCheck, type Caller } from "../auth/access.ts";
 import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
 import type { Scope } from "../auth/tokens.ts";
+import { readJson, requestBody } from "./request-body.ts";
 
 interface RouteContext {
   request: Request;
@@ -136,14 +137,6 @@ async function service(c: RouteContext, svc: "git-upload-pack" | "git-receive-pa
   return gitResponse(reply, `application/x-${svc}-result`);
 }
 
-function requestBody(request: Request): ReadableStream<Uint8Array> {
-  const body = request.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-  const encoding = (request.headers.get("content-encoding") ?? "").toLowerCase();
-  if (encoding === "" || encoding === "identity") return body;
-  if (encoding === "gzip" || encoding === "x-gzip") return body.pipeThrough(new DecompressionStream("gzip")) as ReadableStream<Uint8Array>;
-  throw new GitError("unsupported-media-type", `unsupported Content-Encoding ${encoding}`);
-}
-
 function gitResponse(reply: GitReply, contentType: string): Response {
   if (!reply.ok) throw new GitError(reply.error.code, reply.error.message);
   return new Response(reply.body, { headers: { "content-type": contentType, ...NO_CACHE } });
@@ -168,13 +161,7 @@ async function socket(c: RouteContext): Promise<Response> {
 async function rpc(c: RouteContext, method: string): Promise<Response> {
   if (!isRpcMethod(method)) throw rpcError("rpc-unknown-method", `no RPC method ${JSON.stringify(method)}`);
   await guard(c, WRITE_RPC.has(method) ? "write" : "read");
-  const text = await readText(c.request, MAX_RPC_BODY);
-  let body: unknown;
-  try {
-    body = text.trim() === "" ? {} : JSON.parse(text);
-  } catch (e) {
-    throw new GitError("rpc-bad-input", "the body is not JSON", { cause: e });
-  }
+  const body = await readJson(c.request, MAX_RPC_BODY, "rpc-bad-input", {});
   const superjson = (c.request.headers.get("content-type") ?? "").includes(SUPERJSON_TYPE);
   const request = { input: superjson ? body : { json: body }, ...tokenOf(c) } as RpcRequest;
   const stub = actor(c) as unknown as Record<RpcMethod, (r: RpcRequest) => Promise<RpcReply>>;
@@ -204,13 +191,7 @@ async function pushPack(c: RouteContext): Promise<Response> {
 /** `POST /rpc/fetchPack` with `{ wants, haves?, ofsDelta?, thinPack? }`: answers the raw pack. */
 async function fetchPackRoute(c: RouteContext): Promise<Response> {
   await guard(c, "read");
-  let input: unknown;
-  try {
-    input = JSON.parse(await readText(c.request, 1 << 20));
-  } catch (e) {
-    if (e instanceof GitError) throw e;
-    throw new GitError("rpc-bad-input", "the body is not JSON", { cause: e });
-  }
+  const input = await readJson(c.request, 1 << 20);
   const stub = actor(c);
   const reply = await stub.fetchPack(input as Parameters<typeof stub.fetchPack>[0]);
   if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
@@ -220,13 +201,8 @@ async function fetchPackRoute(c: RouteContext): Promise<Response> {
 /** `POST /settings` with `{ visibility: "public" | "private" }`: needs admin on this repo. */
 async function settings(c: RouteContext): Promise<Response> {
   await guard(c, "admin");
-  let body: { visibility?: unknown };
-  try {
-    body = JSON.parse(await readText(c.request, 1 << 16));
-  } catch {
-    throw new GitError("bad-settings", "the body must be JSON: {\"visibility\": \"public\" | \"private\"}");
-  }
-  if (body.visibility !== "public" && body.visibility !== "private") throw new GitError("bad-settings", "visibility is \"public\" or \"private\"");
+  const body = (await readJson(c.request, 1 << 16, "bad-settings")) as { visibility?: unknown } | null;
+  if (body?.visibility !== "public" && body?.visibility !== "private") throw new GitError("bad-settings", "visibility is \"public\" or \"private\"");
   const result = await actor(c).setVisibility(body.visibility);
   if ("error" in result) throw new GitError(result.error.code, result.error.message);
   return Response.json(result, { headers: NO_CACHE });
@@ -235,12 +211,6 @@ async function settings(c: RouteContext): Promise<Response> {
 function tokenOf(c: RouteContext): { token?: string } {
   const auth = c.request.headers.get("authorization") ?? "";
   return auth.toLowerCase().startsWith("bearer ") ? { token: auth.slice(7).trim() } : {};
-}
-
-async function readText(request: Request, max: number): Promise<string> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of limitBytes(fromReadableStream(requestBody(request)), max, "the request body")) parts.push(chunk);
-  return new TextDecoder().decode(concatBytes(parts));
 }
 
 function errorJson(error: RpcErrorBody): Response {

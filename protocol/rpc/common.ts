@@ -35,11 +35,14 @@ function refUnder(prefix: "refs/heads/" | "refs/tags/") {
   return z
     .string()
     .min(1)
-    .max(1024)
+    // A cheap bound on the text; checkRefName then gives git's limits (1,024 bytes, 255 per component).
+    .max(4096)
     .transform((s) => (s.startsWith(prefix) ? s : prefix + s))
     .superRefine((ref, ctx) => {
       const bad = checkRefName(ref);
-      if (bad) ctx.addIssue({ code: "custom", message: `bad ref name ${JSON.stringify(ref)}: ${bad}` });
+      // The name is quoted short: the reason must survive the 500 characters a refusal message keeps.
+      const quoted = JSON.stringify(ref.length > 80 ? `${ref.slice(0, 80)}…` : ref);
+      if (bad) ctx.addIssue({ code: "custom", message: `bad ref name ${quoted}: ${bad}` });
     });
 }
 

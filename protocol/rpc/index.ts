@@ -7,6 +7,7 @@
  */
 export * from "./api.ts";
 export * from "./base64.ts";
+export * from "./bounded-json.ts";
 export * from "./commit.ts";
 export * from "./common.ts";
 export * from "./diff.ts";

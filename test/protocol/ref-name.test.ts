@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { checkRefName } from "../../protocol/ref-name.ts";
+import { MAX_REF_COMPONENT_BYTES, MAX_REF_NAME_BYTES, checkRefName } from "../../protocol/ref-name.ts";
 
 /** The reference: does `git check-ref-format` (no --allow-onelevel) accept the name? */
 function gitAccepts(name: string): boolean {
@@ -101,5 +101,39 @@ describe("checkRefName", () => {
   it("refuses refs/heads/HEAD, which git accepts", () => {
     expect(gitAccepts("refs/heads/HEAD")).toBe(true);
     expect(checkRefName("refs/heads/HEAD")).not.toBeNull();
+  });
+});
+
+describe("length limits (git's are the file system's: a longer ref cannot be stored)", () => {
+  const component = (bytes: number, ch = "a") => ch.repeat(bytes);
+  /** `refs/heads/` and then components of 200 bytes, to exactly `total` bytes. */
+  const nameOf = (total: number) => {
+    let name = "refs/heads/";
+    while (name.length < total) name += (name.endsWith("/") ? "" : "/") + "x".repeat(Math.min(200, total - name.length - (name.endsWith("/") ? 0 : 1)));
+    return name;
+  };
+
+  it("accepts a name of exactly 1,024 bytes and a component of exactly 255", () => {
+    expect(nameOf(MAX_REF_NAME_BYTES)).toHaveLength(MAX_REF_NAME_BYTES);
+    expect(checkRefName(nameOf(MAX_REF_NAME_BYTES))).toBeNull();
+    expect(checkRefName(`refs/heads/${component(MAX_REF_COMPONENT_BYTES)}`)).toBeNull();
+  });
+
+  it("refuses a name of 1,025 bytes, and one of 65,300 characters", () => {
+    expect(checkRefName(nameOf(MAX_REF_NAME_BYTES + 1))).toBe("is longer than 1024 bytes");
+    expect(checkRefName(`refs/heads/${"a/".repeat(32650)}b`)).toBe("is longer than 1024 bytes");
+  });
+
+  it("refuses a component of 256 bytes, counted in UTF-8", () => {
+    expect(checkRefName(`refs/heads/${component(MAX_REF_COMPONENT_BYTES + 1)}`)).toBe("has a component longer than 255 bytes");
+    // 128 characters, 256 bytes: the limit is on bytes, as the file system's is.
+    expect(checkRefName(`refs/heads/${component(128, "ü")}`)).toBe("has a component longer than 255 bytes");
+    expect(checkRefName(`refs/heads/${component(127, "ü")}`)).toBeNull();
+  });
+
+  it("counts the whole name in UTF-8 bytes too", () => {
+    const wide = `refs/heads/${Array.from({ length: 5 }, () => component(100, "日")).join("/")}`; // 1,515 bytes, 515 characters
+    expect(wide.length).toBeLessThan(MAX_REF_NAME_BYTES);
+    expect(checkRefName(wide)).toBe("is longer than 1024 bytes");
   });
 });

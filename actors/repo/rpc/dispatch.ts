@@ -6,13 +6,18 @@
  * - Never throws: every failure is a reply. Bad input of any kind is `rpc-bad-input` (with zod's
  *   issues in `data`) or the handler's own GitError; anything else is logged and answered
  *   `rpc-internal`, without details.
+ * - A request nested deeper than MAX_JSON_DEPTH is refused before superjson or zod walk it: a socket
+ *   message reaches here parsed by the agents SDK, with no bound of ours before.
  */
 import type { z } from "zod";
 import { GitError } from "../../../engine/index.ts";
 import {
-  RpcRequestSchema, fromWire, rpcError, schemasOf, toWire,
+  MAX_JSON_DEPTH, RpcRequestSchema, checkJsonDepth, fromWire, rpcError, schemasOf, toWire,
   type AnyRpcMethod, type RpcErrorBody, type RpcParsedInput, type RpcReply, type RpcResult, type WirePayload,
 } from "../../../protocol/rpc/index.ts";
+
+/** `{ input: { json } }` around the caller's value: the gateway bounds a JSON body to MAX_JSON_DEPTH before wrapping it. */
+const ENVELOPE_DEPTH = 2;
 
 export async function dispatch<M extends AnyRpcMethod>(
   method: M,
@@ -20,6 +25,7 @@ export async function dispatch<M extends AnyRpcMethod>(
   handler: (input: RpcParsedInput<M>) => RpcResult<M> | Promise<RpcResult<M>>,
 ): Promise<RpcReply> {
   try {
+    checkJsonDepth(request, "the call", ENVELOPE_DEPTH + MAX_JSON_DEPTH);
     const req = RpcRequestSchema.safeParse(request);
     if (!req.success) throw rpcError("rpc-bad-input", "a call is { input: { json, meta? }, token? }", { issues: issuesOf(req.error) });
     let raw: unknown;
