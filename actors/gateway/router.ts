@@ -16,7 +16,7 @@ import { GitError, ZERO_OID, isOid, type Oid } from "../../engine/index.ts";
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
 import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcMethod, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
-import { TOKEN_ID_HEADER, type GitReply } from "../repo/repo-actor.ts";
+import { ACTOR_SOCKET_PATH, TOKEN_ID_HEADER, type GitReply } from "../repo/repo-actor.ts";
 import { authenticate, authenticateToken, authorize, checkWithoutRepo, type AccessCheck, type Caller } from "../auth/access.ts";
 import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
 import type { Scope } from "../auth/tokens.ts";
@@ -55,6 +55,12 @@ const ROUTES: readonly Route[] = [
   { method: "POST", suffix: "/settings", handle: settings },
 ];
 
+/**
+ * The agents SDK's sub-agent marker: a `sub` segment followed by a class and a name. A repo path
+ * using `sub` as owner or name could spell it, so such names are not served (404).
+ */
+const SDK_RESERVED_SEGMENT = "sub";
+
 /** RPC methods that change the repository; every other method only reads. */
 const WRITE_RPC: ReadonlySet<string> = new Set(["commit", "createBranch", "deleteBranch", "createTag"]);
 
@@ -71,6 +77,7 @@ export async function handle(request: Request, env: Env, _ctx: ExecutionContext)
     const route = ROUTES.find((r) => (typeof r.suffix === "string" ? r.suffix === suffix : r.suffix.test(suffix)));
     if (!route) throw new GitError("not-found", "not found");
     const { owner, repo } = parseRepoPath(decodeSegment(m[1]!), decodeSegment(m[2]!));
+    if (owner === SDK_RESERVED_SEGMENT || repo === SDK_RESERVED_SEGMENT) throw new GitError("not-found", "not found");
     if (request.method !== route.method) throw new GitError("method-not-allowed", `${suffix} needs ${route.method}`);
     json = suffix.startsWith("/rpc/") || suffix === "/settings";
     const caller = await callerOf(request, env, url, suffix);
@@ -142,7 +149,11 @@ function gitResponse(reply: GitReply, contentType: string): Response {
   return new Response(reply.body, { headers: { "content-type": contentType, ...NO_CACHE } });
 }
 
-/** The actor's own WebSocket (agents SDK): RPC calls and ref subscriptions. */
+/**
+ * The actor's own WebSocket (agents SDK): RPC calls and ref subscriptions. The actor gets a fixed
+ * URL path, `/ws`, never the client's: the SDK routes paths by their segments on its own (a
+ * `/sub/<class>/<name>` marker opens a sub-agent), so no part of the path may reach it.
+ */
 async function socket(c: RouteContext): Promise<Response> {
   if (c.request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw rpcError("upgrade-required", "this is a WebSocket endpoint");
   await guard(c, "read");
@@ -150,7 +161,15 @@ async function socket(c: RouteContext): Promise<Response> {
   const headers = new Headers(c.request.headers);
   headers.delete(TOKEN_ID_HEADER);
   if (c.caller.kind === "token") headers.set(TOKEN_ID_HEADER, c.caller.principal.tokenId);
-  return actor(c).fetch(new Request(c.request, { headers }));
+  // partyserver's error path compares this header case-sensitively; a mismatch answers with a stack.
+  headers.set("upgrade", "websocket");
+  const url = new URL(c.url);
+  url.pathname = ACTOR_SOCKET_PATH;
+  const res = await actor(c).fetch(new Request(url, { method: "GET", headers }));
+  if (res.status < 500) return res;
+  // partyserver answers a failed set-up with the error's stack as the body: log it, send none of it.
+  console.error("gateway: the actor's socket set-up failed", res.status, await res.text());
+  return new Response("internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
 /**

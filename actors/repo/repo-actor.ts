@@ -43,6 +43,8 @@ import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
 
 /** Set by the gateway on a WebSocket upgrade: the id of the token it verified (never the token). */
 export const TOKEN_ID_HEADER = "x-edgegit-token-id";
+/** The path the gateway opens every socket with; the client's own path never reaches the SDK. */
+export const ACTOR_SOCKET_PATH = "/ws";
 const TOKEN_RECHECK_SECONDS = 5;
 const WRITE_METHODS: ReadonlySet<string> = new Set(["commit", "createBranch", "deleteBranch", "createTag"]);
 
@@ -187,12 +189,34 @@ export class RepoActor extends Agent<Env> {
     authorize(this.env, await authenticateToken(token, this.env), "write", this.name, this.#access());
   }
 
-  /** The gateway forwards a verified token's id with the upgrade; a revocation then ends the socket. */
+  /**
+   * Only the gateway's socket reaches the SDK: it opens every socket with the path `/ws`, so any
+   * other path (the SDK's `/sub/<class>/<name>` sub-agent routes, say) is not ours and is 404.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    if (new URL(request.url).pathname !== ACTOR_SOCKET_PATH) return new Response("not found\n", { status: 404 });
+    return super.fetch(request);
+  }
+
+  /** Sub-agents are never served (see `fetch`); this refuses them should a path get through anyway. */
+  override async onBeforeSubAgent(): Promise<Response> {
+    return new Response("not found\n", { status: 404 });
+  }
+
+  /**
+   * The gateway forwards a verified token's id with the upgrade; a revocation then ends the socket.
+   * Never throws: partyserver would send the error's stack (server file paths) to the client.
+   */
   async onConnect(connection: Connection, ctx: ConnectionContext): Promise<void> {
-    const tokenId = ctx.request.headers.get(TOKEN_ID_HEADER);
-    if (!tokenId) return;
-    rememberToken(connection, tokenId);
-    await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
+    try {
+      const tokenId = ctx.request.headers.get(TOKEN_ID_HEADER);
+      if (!tokenId) return;
+      rememberToken(connection, tokenId);
+      await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
+    } catch (e) {
+      console.error("repo actor: socket set-up failed", e);
+      connection.close(1011, "internal error");
+    }
   }
 
   /** Closes sockets whose token was revoked or expired; stops once no socket carries a token. */
