@@ -57,7 +57,7 @@ describe("the agents SDK's own routes are unreachable", () => {
   it("a socket upgrade to any of them is a 404, anonymous or with a token", async () => {
     const wrong: string[] = [];
     for (const path of paths()) {
-      for (const auth of [{}, { authorization: `Bearer ${writeToken()}` }]) {
+      for (const auth of [{}, { authorization: `Bearer ${writeToken()}` }] as Record<string, string>[]) {
         const r = await rawRequest(baseUrl(), path, { headers: { ...UPGRADE, ...auth } });
         if (r.status !== 404 || LEAK.test(r.text)) wrong.push(`${path}: ${describeReply(r)}`);
       }
