@@ -219,7 +219,12 @@ export class RepoActor extends Agent<Env> {
     }
   }
 
-  /** Closes sockets whose token was revoked or expired; stops once no socket carries a token. */
+  /**
+   * Closes sockets whose token was revoked or expired; once no open socket carries a token, the
+   * job cancels itself. Schedules are read with the SDK's async `listSchedules`: its synchronous
+   * `getSchedules` throws wherever the SDK routes schedules (a sub-agent copy of this actor threw
+   * every 5 s, for good, before those were made unreachable).
+   */
   async recheckTokens(): Promise<void> {
     const store = this.env.TokenStore.get(this.env.TokenStore.idFromName("tokens"));
     let open = 0;
@@ -229,7 +234,10 @@ export class RepoActor extends Agent<Env> {
       if (await store.isLive(tokenId)) open++;
       else conn.close(4001, "token revoked or expired");
     }
-    if (open === 0) for (const s of this.getSchedules({ type: "interval" })) if (s.callback === "recheckTokens") await this.cancelSchedule(s.id);
+    if (open > 0) return;
+    for (const s of await this.listSchedules({ type: "interval" })) if (s.callback === "recheckTokens") await this.cancelSchedule(s.id);
+    // A token socket that connected during the awaits above scheduled the job we just cancelled.
+    if ([...this.getConnections()].some((c) => tokenOfConnection(c))) await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
   }
 
   // --- typed RPC (protocol/rpc/methods.ts): WebSocket, DO stub, gateway JSON ----
