@@ -288,19 +288,24 @@ export class RepoStore implements ObjectIndex, CommitGraph {
     return row.n > 0;
   }
 
-  /** True when some commit of `targets` is `from` or one of its ancestors (generations bound the walk). */
-  reachesAny(from: Oid, targets: readonly Oid[]): boolean {
+  /**
+   * True when some commit of `targets` is `from` or one of its ancestors, found through commits no
+   * older than `minTime` (a target counts whatever its time): git's `can_all_from_reach_with_flag`
+   * with upload-pack's date cut-off.
+   */
+  reachesAny(from: Oid, targets: readonly Oid[], minTime: number): boolean {
     if (targets.length === 0) return false;
     const row = this.sql
       .exec<{ n: number }>(
         `WITH RECURSIVE
            t(oid) AS (SELECT value FROM json_each(?2)),
-           floor(g) AS (SELECT min(c.generation) FROM commits c JOIN t ON c.oid = t.oid),
            anc(oid) AS (SELECT ?1 UNION SELECT p.parent FROM commit_parents p JOIN anc a ON p.child = a.oid
-             JOIN commits c ON c.oid = p.parent WHERE c.generation >= (SELECT g FROM floor))
+             JOIN commits c ON c.oid = p.parent
+             WHERE a.oid NOT IN (SELECT oid FROM t) AND (c.time >= ?3 OR c.oid IN (SELECT oid FROM t)))
          SELECT count(*) AS n FROM anc WHERE oid IN (SELECT oid FROM t)`,
         from,
         JSON.stringify(targets),
+        minTime,
       )
       .one();
     return row.n > 0;

@@ -171,14 +171,16 @@ function planFor(
 
 /**
  * git's rule for `ready` (ok_to_give_up): every wanted commit reaches a commit the client has, a
- * common commit or a parent of one. Readiness stops the client's haves, so saying it sooner (say,
- * once a round's haves were all known) leaves out the client's other branches, and the pack then
- * resends what the client has.
+ * common commit or a parent of one, through commits no older than the oldest common one. Readiness
+ * stops the client's haves, so saying it sooner (say, once a round's haves were all known, or
+ * through old history) leaves out the client's other branches, and the pack resends what it has.
  */
 function okToGiveUp(ctx: PackContext, wants: readonly Oid[], common: readonly Oid[]): boolean {
   if (common.length === 0) return false;
-  const held = [...new Set([...common, ...[...ctx.store.commitsSync(common).values()].flatMap((c) => c.parents)])];
-  return peelWants(ctx.store, wants).commits.every((w) => ctx.store.reachesAny(w, held));
+  const nodes = [...ctx.store.commitsSync(common).values()];
+  const held = [...new Set([...common, ...nodes.flatMap((c) => c.parents)])];
+  const oldest = Math.min(...nodes.map((c) => c.time));
+  return peelWants(ctx.store, wants).commits.every((w) => ctx.store.reachesAny(w, held, oldest));
 }
 
 /** The haves the repository has, as commits (the only haves negotiation uses). */
