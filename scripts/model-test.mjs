@@ -41,7 +41,15 @@ try {
     const url = `${base.replace(/\/$/, "")}/model/seed-${seed}-${randomBytes(3).toString("hex")}.git`;
     const started = Date.now();
     try {
-      const r = await runModel({ serverUrl: url, seed, ops, checkEvery, keep: values.keep, protocol: values.protocol === undefined ? undefined : Number(values.protocol), log: values.quiet ? undefined : (l) => console.log(l) });
+      const r = await runModel({
+        serverUrl: url,
+        seed,
+        ops,
+        checkEvery,
+        keep: values.keep,
+        protocol: values.protocol === undefined ? undefined : Number(values.protocol),
+        log: values.quiet ? undefined : (l) => console.log(l),
+      });
       const ours = r.fetches.reduce((n, f) => n + f.ours.objects, 0);
       const git = r.fetches.reduce((n, f) => n + f.git.objects, 0);
       const bytes = r.fetches.reduce((n, f) => n + f.ours.bytes, 0);

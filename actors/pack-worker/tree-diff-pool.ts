@@ -6,7 +6,10 @@
  * - Each group comes back whole and in order: its batches (at most `batchObjects` pairs each, with
  *   their trees' delta chains) are run by `runBatches`, which accounts for every one.
  */
-import { ByteLru, GitError, fromUtf8, localTreeDiffer, type ObjectIndex, type ObjectLocation, type ObjectReader, type Oid, type TreeChanges, type TreeDiffGroup, type TreeDiffer } from "../../engine/index.ts";
+import {
+  ByteLru, GitError, fromUtf8, localTreeDiffer, type ObjectIndex, type ObjectLocation, type ObjectReader, type Oid,
+  type TreeChanges, type TreeDiffGroup, type TreeDiffer,
+} from "../../engine/index.ts";
 import { runBatches, type PackPool } from "./pool.ts";
 import type { JobContext } from "./jobs.ts";
 import type { TreeDiffBatch } from "./tree-diff-job.ts";

@@ -47,7 +47,11 @@ export interface WritePackOptions {
   onEntry?(written: number): void;
 }
 
-export async function* writePack(given: readonly ObjectLocation[], packs: PackReader, opts: WritePackOptions): AsyncGenerator<Uint8Array> {
+export async function* writePack(
+  given: readonly ObjectLocation[],
+  packs: PackReader,
+  opts: WritePackOptions,
+): AsyncGenerator<Uint8Array> {
   const hash = createHash("sha1");
   const chunkBytes = opts.chunkBytes ?? 256 << 10;
   const windowBytes = opts.windowBytes ?? 4 << 20;

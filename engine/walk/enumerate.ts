@@ -138,8 +138,12 @@ export async function enumerateObjects(reader: ObjectReader, input: EnumerateInp
     for (const c of changes) for (const id of c.held) clientHas.add(id);
     group.forEach((v, i) => {
       for (const e of changes[i]!.changed) {
-        if (e.isTree) visit(next, e.oid, distinctOlds(e.prev.map((p) => ({ oid: p.oid, held: v.olds[p.parent]!.held }))), v.depth + 1);
-        else if (!skipBlob(v.depth + 1) && !clientHas.has(e.oid)) add(e.oid);
+        if (!e.isTree) {
+          if (!skipBlob(v.depth + 1) && !clientHas.has(e.oid)) add(e.oid);
+          continue;
+        }
+        const olds = distinctOlds(e.prev.map((p) => ({ oid: p.oid, held: v.olds[p.parent]!.held })));
+        visit(next, e.oid, olds, v.depth + 1);
       }
     });
   };
@@ -315,7 +319,10 @@ export function localTreeDiffer(reader: ObjectReader): TreeDiffer {
 }
 
 /** Each pair's diff, from trees already read (every id of `pairs` is in `objects`). */
-export function diffTreePairs(objects: ReadonlyMap<Oid, { type: string; data: Uint8Array }>, pairs: readonly TreeDiffPair[]): TreeChanges[] {
+export function diffTreePairs(
+  objects: ReadonlyMap<Oid, { type: string; data: Uint8Array }>,
+  pairs: readonly TreeDiffPair[],
+): TreeChanges[] {
   const tree = (oid: Oid) => {
     const obj = objects.get(oid);
     if (!obj) throw new GitError("object-missing", `tree ${oid} was not read`);

@@ -54,7 +54,11 @@ export class Checks {
 
   async lsRemote(url: string): Promise<Map<string, string>> {
     const out = await this.g.out(this.g.root, ["ls-remote", url]);
-    return new Map(lines(out).map((l) => l.split("\t")).map(([oid, ref]) => [ref!, oid!]));
+    return new Map(
+      lines(out)
+        .map((l) => l.split("\t"))
+        .map(([oid, ref]) => [ref!, oid!]),
+    );
   }
 
   /** The server advertises exactly the model's refs, peeled tags and HEAD included. */
@@ -65,12 +69,17 @@ export class Checks {
 
   async fsck(dir: string, extra: string[] = []): Promise<void> {
     const r = await this.g.git(dir, ["fsck", "--full", "--strict", ...extra], { allowFail: true });
-    if (r.code !== 0 || (r.stdout + r.stderr).trim() !== "") throw new Error(`git fsck in ${dir} failed (${r.code}):\n${r.stdout}${r.stderr}`);
+    if (r.code !== 0 || (r.stdout + r.stderr).trim() !== "")
+      throw new Error(`git fsck in ${dir} failed (${r.code}):\n${r.stdout}${r.stderr}`);
   }
 
   async refsOf(dir: string): Promise<Map<string, string>> {
     const out = await this.g.out(dir, ["for-each-ref", "--format=%(objectname) %(refname)"]);
-    return new Map(lines(out).map((l) => l.split(" ")).map(([oid, ref]) => [ref!, oid!]));
+    return new Map(
+      lines(out)
+        .map((l) => l.split(" "))
+        .map(([oid, ref]) => [ref!, oid!]),
+    );
   }
 
   /** A fresh `clone --mirror` fscks clean and has the model's refs; returns its path. */
@@ -94,7 +103,9 @@ export class Checks {
       rmSync(copy, { recursive: true, force: true });
       cpSync(mirror, copy, { recursive: true });
     }
-    const before = new Set(lines(await this.g.out(mirror, ["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"])));
+    const before = new Set(
+      lines(await this.g.out(mirror, ["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"])),
+    );
     const git = await this.#fetch(twin, `file://${this.model}`, before);
     const ours = await this.#fetch(mirror, this.server, before);
     await this.fsck(mirror, ["--no-dangling"]); // a forced update leaves the old commits dangling
@@ -111,10 +122,26 @@ export class Checks {
     rmSync(trace, { force: true });
     const packDir = join(dir, "objects/pack");
     const old = new Set(existsSync(packDir) ? readdirSync(packDir) : []);
-    await this.g.git(dir, ["-c", "fetch.unpackLimit=1", "-c", "transfer.unpackLimit=1", "fetch", "-q", "--prune", "--force", url, "+refs/*:refs/*"], {
-      env: { GIT_TRACE_PACKFILE: trace },
-    });
-    if (!existsSync(trace) || statSync(trace).size === 0) return { objects: 0, bytes: 0, resent: 0, resentIds: [], refToInPack: 0 };
+    await this.g.git(
+      dir,
+      [
+        "-c",
+        "fetch.unpackLimit=1",
+        "-c",
+        "transfer.unpackLimit=1",
+        "fetch",
+        "-q",
+        "--prune",
+        "--force",
+        url,
+        "+refs/*:refs/*",
+      ],
+      {
+        env: { GIT_TRACE_PACKFILE: trace },
+      },
+    );
+    if (!existsSync(trace) || statSync(trace).size === 0)
+      return { objects: 0, bytes: 0, resent: 0, resentIds: [], refToInPack: 0 };
     const pack = new Uint8Array(readFileSync(trace));
     const idx = readdirSync(packDir).filter((f) => f.endsWith(".idx") && !old.has(f));
     if (idx.length !== 1) throw new Error(`fetch into ${dir} kept ${idx.length} new packs`);
@@ -126,9 +153,19 @@ export class Checks {
     const ours = join(this.g.root, `${name}-ours`);
     const theirs = join(this.g.root, `${name}-git`);
     await this.g.git(this.g.root, ["clone", "-q", "--bare", "--depth", "3", "--no-single-branch", this.server, ours]);
-    await this.g.git(this.g.root, ["clone", "-q", "--bare", "--depth", "3", "--no-single-branch", `file://${this.model}`, theirs]);
+    await this.g.git(this.g.root, [
+      "clone",
+      "-q",
+      "--bare",
+      "--depth",
+      "3",
+      "--no-single-branch",
+      `file://${this.model}`,
+      theirs,
+    ]);
     await this.fsck(ours, ["--no-dangling"]);
-    const shallow = (d: string) => (existsSync(join(d, "shallow")) ? lines(readFileSync(join(d, "shallow"), "utf8")).sort() : []);
+    const shallow = (d: string) =>
+      existsSync(join(d, "shallow")) ? lines(readFileSync(join(d, "shallow"), "utf8")).sort() : [];
     expectArraysEqual(shallow(ours), shallow(theirs), "shallow boundary of a --depth 3 clone");
     const commits = async (d: string) => lines(await this.g.out(d, ["rev-list", "--all"])).sort();
     expectArraysEqual(await commits(ours), await commits(theirs), "commits of a --depth 3 clone");
@@ -141,7 +178,12 @@ export class Checks {
     await this.g.git(this.g.root, ["clone", "-q", "--no-checkout", "--filter=blob:none", this.server, dir]);
     await this.g.git(dir, ["checkout", "-q", "--detach", old]);
     const files = await this.g.out(dir, ["ls-files", "-s"]);
-    const want = await this.g.out(this.model, ["ls-tree", "-r", "--format=%(objectmode) %(objectname) 0\t%(path)", old]);
+    const want = await this.g.out(this.model, [
+      "ls-tree",
+      "-r",
+      "--format=%(objectmode) %(objectname) 0\t%(path)",
+      old,
+    ]);
     expectArraysEqual(lines(files), lines(want), `files of ${old} in a blob:none clone`);
     const dirty = await this.g.out(dir, ["status", "--porcelain"]);
     if (dirty.trim() !== "") throw new Error(`checkout of ${old} in a blob:none clone is not clean:\n${dirty}`);
@@ -158,9 +200,13 @@ export function judgeRun(fetches: readonly FetchComparison[]): void {
 
 /** Checks a fetch against git's: consistent, and not much more than git sent. */
 export function judgeFetch(c: FetchComparison): void {
-  if (c.ours.refToInPack > 0) throw new Error(`${c.mirror}: ${c.ours.refToInPack} REF_DELTAs name a base in the same pack (client state: ${c.before})`);
+  if (c.ours.refToInPack > 0)
+    throw new Error(
+      `${c.mirror}: ${c.ours.refToInPack} REF_DELTAs name a base in the same pack (client state: ${c.before})`,
+    );
   const bytes = c.git.bytes * BYTES_RATIO + BYTES_SLACK;
-  if (c.ours.bytes > bytes) throw new Error(`${c.mirror}: sent ${c.ours.bytes} bytes, git sent ${c.git.bytes} (client state: ${c.before})`);
+  if (c.ours.bytes > bytes)
+    throw new Error(`${c.mirror}: sent ${c.ours.bytes} bytes, git sent ${c.git.bytes} (client state: ${c.before})`);
   const bound = Math.floor(c.git.objects * OBJECT_RATIO) + SLACK;
   if (c.ours.objects > bound)
     throw new Error(
@@ -190,11 +236,16 @@ export function showIndex(idx: Uint8Array): Map<number, string> {
  * Reads the entry headers of a received pack, naming each entry by the index git wrote for it
  * (`--fix-thin` appends bases after the received entries, so offsets inside the pack agree).
  */
-export function decodePack(pack: Uint8Array, index: ReadonlyMap<number, string>, before: ReadonlySet<string>): PackStats {
+export function decodePack(
+  pack: Uint8Array,
+  index: ReadonlyMap<number, string>,
+  before: ReadonlySet<string>,
+): PackStats {
   const objects = new DataView(pack.buffer, pack.byteOffset).getUint32(8);
   const end = pack.length - 20;
   const inPack = [...index].filter(([off]) => off < end);
-  if (inPack.length !== objects) throw new Error(`pack says ${objects} objects, the index has ${inPack.length} within it`);
+  if (inPack.length !== objects)
+    throw new Error(`pack says ${objects} objects, the index has ${inPack.length} within it`);
   const ids = new Set(inPack.map(([, id]) => id));
   const resentIds: string[] = [];
   let refToInPack = 0;
@@ -209,7 +260,11 @@ export function decodePack(pack: Uint8Array, index: ReadonlyMap<number, string>,
   return { objects, bytes: pack.length, resent: resentIds.length, resentIds: resentIds.slice(0, 20), refToInPack };
 }
 
-export function expectMapsEqual(got: ReadonlyMap<string, string>, want: ReadonlyMap<string, string>, what: string): void {
+export function expectMapsEqual(
+  got: ReadonlyMap<string, string>,
+  want: ReadonlyMap<string, string>,
+  what: string,
+): void {
   const diff: string[] = [];
   for (const [k, v] of want) if (got.get(k) !== v) diff.push(`${k}: got ${got.get(k) ?? "(none)"}, want ${v}`);
   for (const [k, v] of got) if (!want.has(k)) diff.push(`${k}: got ${v}, want (none)`);
@@ -222,5 +277,7 @@ function expectArraysEqual(got: readonly string[], want: readonly string[], what
   const extra = got.filter((x) => !w.has(x));
   const missing = want.filter((x) => !g.has(x));
   if (extra.length || missing.length || got.length !== want.length)
-    throw new Error(`${what} differ: extra ${JSON.stringify(extra.slice(0, 10))}, missing ${JSON.stringify(missing.slice(0, 10))}`);
+    throw new Error(
+      `${what} differ: extra ${JSON.stringify(extra.slice(0, 10))}, missing ${JSON.stringify(missing.slice(0, 10))}`,
+    );
 }

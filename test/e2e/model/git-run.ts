@@ -45,16 +45,36 @@ export class GitRunner {
     this.clock += 60;
   }
 
-  async git(cwd: string, args: string[], opts: { env?: Record<string, string>; allowFail?: boolean } = {}): Promise<RunResult> {
+  async git(
+    cwd: string,
+    args: string[],
+    opts: { env?: Record<string, string>; allowFail?: boolean } = {},
+  ): Promise<RunResult> {
     const date = `@${this.clock} +0000`;
     const env = { ...this.#env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date, ...opts.env };
-    const cfg = ["-c", "gc.auto=0", "-c", "advice.detachedHead=false", "-c", "init.defaultBranch=main", "-c", "uploadpack.allowFilter=true", ...this.#config];
+    const cfg = [
+      "-c",
+      "gc.auto=0",
+      "-c",
+      "advice.detachedHead=false",
+      "-c",
+      "init.defaultBranch=main",
+      "-c",
+      "uploadpack.allowFilter=true",
+      ...this.#config,
+    ];
     return new Promise((ok, fail) => {
-      const child = execFile("git", [...cfg, ...args], { cwd, env, maxBuffer: 256 << 20, timeout: 120_000 }, (err, stdout, stderr) => {
-        const r = { code: child.exitCode ?? -1, stdout: String(stdout), stderr: String(stderr) };
-        if (err && !opts.allowFail) fail(new Error(`git ${args.join(" ")} (in ${cwd}) failed (${r.code}):\n${r.stdout}\n${r.stderr}`));
-        else ok(r);
-      });
+      const child = execFile(
+        "git",
+        [...cfg, ...args],
+        { cwd, env, maxBuffer: 256 << 20, timeout: 120_000 },
+        (err, stdout, stderr) => {
+          const r = { code: child.exitCode ?? -1, stdout: String(stdout), stderr: String(stderr) };
+          if (err && !opts.allowFail)
+            fail(new Error(`git ${args.join(" ")} (in ${cwd}) failed (${r.code}):\n${r.stdout}\n${r.stderr}`));
+          else ok(r);
+        },
+      );
     });
   }
 

@@ -35,12 +35,30 @@ export class Random {
 const WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"];
 const DIRS = ["src", "src/lib", "src/lib/util", "docs", "assets", "test/unit"];
 
-export type OpKind = "commit" | "amend" | "branch-old" | "delete-branch" | "force-older" | "tag" | "annotated-tag" | "delete-tag" | "merge" | "atomic3";
+export type OpKind =
+  | "commit"
+  | "amend"
+  | "branch-old"
+  | "delete-branch"
+  | "force-older"
+  | "tag"
+  | "annotated-tag"
+  | "delete-tag"
+  | "merge"
+  | "atomic3";
 
 /** Weights of each kind; a kind that cannot run in the current state falls back to a commit. */
 const KINDS: readonly [OpKind, number][] = [
-  ["commit", 30], ["amend", 5], ["branch-old", 10], ["delete-branch", 7], ["force-older", 8], ["tag", 6],
-  ["annotated-tag", 6], ["delete-tag", 3], ["merge", 15], ["atomic3", 6],
+  ["commit", 30],
+  ["amend", 5],
+  ["branch-old", 10],
+  ["delete-branch", 7],
+  ["force-older", 8],
+  ["tag", 6],
+  ["annotated-tag", 6],
+  ["delete-tag", 3],
+  ["merge", 15],
+  ["atomic3", 6],
 ];
 
 export interface Remotes {
@@ -69,7 +87,8 @@ export class HistoryOps {
   async init(): Promise<string> {
     await this.g.git(this.g.root, ["init", "-q", "--bare", this.remotes.model]);
     await this.g.git(this.g.root, ["init", "-q", this.work]);
-    for (const dir of DIRS) for (let i = 0; i < 4 + this.rnd.int(8); i++) this.#write(`${dir}/f${i}.txt`, this.#text(30 + this.rnd.int(60)));
+    for (const dir of DIRS)
+      for (let i = 0; i < 4 + this.rnd.int(8); i++) this.#write(`${dir}/f${i}.txt`, this.#text(30 + this.rnd.int(60)));
     const oid = await this.#commit("initial");
     await this.#push([`${oid}:refs/heads/main`]);
     return `init main=${oid.slice(0, 10)}`;
@@ -80,17 +99,22 @@ export class HistoryOps {
     const total = KINDS.reduce((n, [, w]) => n + w, 0);
     let x = this.rnd.int(total);
     let kind: OpKind = "commit";
-    for (const [k, w] of KINDS) if ((x -= w) < 0) {
-      kind = k;
-      break;
-    }
+    for (const [k, w] of KINDS)
+      if ((x -= w) < 0) {
+        kind = k;
+        break;
+      }
     return (await this.#run(kind)) ?? (await this.#run("commit"))!;
   }
 
   /** Branches and tags of the model: refname -> id. */
   async refs(): Promise<Map<string, string>> {
     const out = await this.g.out(this.remotes.model, ["for-each-ref", "--format=%(objectname) %(refname)"]);
-    return new Map(lines(out).map((l) => l.split(" ")).map(([oid, ref]) => [ref!, oid!]));
+    return new Map(
+      lines(out)
+        .map((l) => l.split(" "))
+        .map(([oid, ref]) => [ref!, oid!]),
+    );
   }
 
   /** Every commit the model's refs reach. */
@@ -116,11 +140,19 @@ export class HistoryOps {
       case "amend": {
         const b = this.rnd.pick(branches);
         await this.#checkout(refs.get(b)!);
-        if (!(await this.g.git(this.work, ["rev-parse", "-q", "--verify", "HEAD^"], { allowFail: true })).stdout) return undefined;
+        if (!(await this.g.git(this.work, ["rev-parse", "-q", "--verify", "HEAD^"], { allowFail: true })).stdout)
+          return undefined;
         const edits = await this.#edit(1);
         this.g.tick();
         await this.g.git(this.work, ["add", "-A"]);
-        await this.g.git(this.work, ["commit", "-q", "--amend", "--allow-empty", "-m", `op ${n}: amended, ${edits.join(", ")}`]);
+        await this.g.git(this.work, [
+          "commit",
+          "-q",
+          "--amend",
+          "--allow-empty",
+          "-m",
+          `op ${n}: amended, ${edits.join(", ")}`,
+        ]);
         const oid = await this.#head();
         await this.#push([`+${oid}:${b}`]);
         return `amend ${b}: ${edits.join(", ")} -> ${short(oid)}`;
@@ -171,7 +203,11 @@ export class HistoryOps {
         const b = this.rnd.pick(branches.filter((x) => x !== a));
         await this.#checkout(refs.get(a)!);
         this.g.tick();
-        const r = await this.g.git(this.work, ["merge", "-q", "--no-ff", "-X", "theirs", "-m", `op ${n}: merge ${b} into ${a}`, refs.get(b)!], { allowFail: true });
+        const r = await this.g.git(
+          this.work,
+          ["merge", "-q", "--no-ff", "-X", "theirs", "-m", `op ${n}: merge ${b} into ${a}`, refs.get(b)!],
+          { allowFail: true },
+        );
         if (r.code !== 0) {
           await this.g.git(this.work, ["merge", "--abort"], { allowFail: true });
           return undefined;
@@ -197,7 +233,8 @@ export class HistoryOps {
 
   /** The same push to the model and to the server; either failing fails the run. */
   async #push(specs: string[], flags: string[] = []): Promise<void> {
-    for (const remote of [this.remotes.model, this.remotes.server]) await this.g.git(this.work, ["push", "-q", ...flags, remote, ...specs]);
+    for (const remote of [this.remotes.model, this.remotes.server])
+      await this.g.git(this.work, ["push", "-q", ...flags, remote, ...specs]);
   }
 
   async #checkout(oid: string): Promise<void> {
@@ -272,7 +309,8 @@ export class HistoryOps {
 
   #text(n: number): string {
     const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(`line ${i} ${this.rnd.pick(WORDS)} ${this.rnd.pick(WORDS)} ${this.rnd.int(1000)}`);
+    for (let i = 0; i < n; i++)
+      out.push(`line ${i} ${this.rnd.pick(WORDS)} ${this.rnd.pick(WORDS)} ${this.rnd.int(1000)}`);
     return out.join("\n") + "\n";
   }
 

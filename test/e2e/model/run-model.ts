@@ -68,7 +68,9 @@ export async function runModel(opts: ModelOptions): Promise<ModelReport> {
         if (round % (i + 1) !== 0) continue;
         const c = await checks.fetchMirror(mirrors[i]!);
         fetches.push(c);
-        say(`  mirror-${i}: ours ${c.ours.objects} objects ${c.ours.bytes} B (${c.ours.resent} resent), git ${c.git.objects} objects ${c.git.bytes} B (${c.git.resent} resent)`);
+        say(
+          `  mirror-${i}: ours ${c.ours.objects} objects ${c.ours.bytes} B (${c.ours.resent} resent), git ${c.git.objects} objects ${c.git.bytes} B (${c.git.resent} resent)`,
+        );
         judgeFetch(c);
         rmSync(c.before, { recursive: true, force: true });
       }
@@ -84,7 +86,8 @@ export async function runModel(opts: ModelOptions): Promise<ModelReport> {
       [
         `model run failed at operation ${step} of seed ${opts.seed}: ${message}`,
         `replay: node scripts/model-test.mjs --seed ${opts.seed} --ops ${step} --check-every ${opts.checkEvery}` +
-          (opts.protocol === undefined ? "" : ` --protocol ${opts.protocol}`) + " --keep",
+          (opts.protocol === undefined ? "" : ` --protocol ${opts.protocol}`) +
+          " --keep",
         "operations:",
         ...log,
       ].join("\n"),
