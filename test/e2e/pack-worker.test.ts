@@ -49,6 +49,12 @@ async function appendedHistory(): Promise<string> {
 
 describe("clones through a PackWorker pool with failing slots", () => {
   let server: WranglerServer;
+  /** The server's log shows `re` within 10 s: a slot's failure is logged as it happens, not with the answer. */
+  const expectLogged = async (re: RegExp) => {
+    for (const deadline = Date.now() + 10_000; !re.test(server.output()) && Date.now() < deadline; )
+      await new Promise((r) => setTimeout(r, 100));
+    expect(server.output()).toMatch(re);
+  };
   let src: string;
   let url: string;
 
@@ -101,7 +107,7 @@ describe("clones through a PackWorker pool with failing slots", () => {
       expect(got.matches.map(({ path, line, text }) => ({ path, line, text }))).toEqual(want);
     }
     // The batches really went to the slots, met the faults and were redone.
-    expect(server.output()).toMatch(/pack-worker: grep batch \d+ \(\d+ items\) failed on pack-slot-[01]/);
+    await expectLogged(/pack-worker: grep batch \d+ \(\d+ items\) failed on pack-slot-[01]/);
   });
 
   it("diff scattered over the faulty slots gives git's hunks for every file", async () => {
@@ -120,7 +126,7 @@ describe("clones through a PackWorker pool with failing slots", () => {
       const body = gitLines.slice(gitLines.findIndex((l) => l.startsWith("@@")));
       expect(f.hunks.flatMap((h) => [h.header, ...h.lines]), f.path).toEqual(body);
     }
-    expect(server.output()).toMatch(/pack-worker: diff batch \d+ \(\d+ items\) failed on pack-slot-[01]/);
+    await expectLogged(/pack-worker: diff batch \d+ \(\d+ items\) failed on pack-slot-[01]/);
   });
 
   for (const protocol of [0, 2] as const) {
