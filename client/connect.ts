@@ -8,7 +8,7 @@
  * - The token, when given, goes with every call: `?token=` on the socket, in each call's request,
  *   and `Authorization: Bearer` over HTTP.
  * - An auth refusal is final, never a silent retry loop: a socket the server closes for a dead token
- *   (4001), or one the server refuses (401, 403, 404, found by asking over HTTP), fails the client
+ *   (4001) or for a repo the caller may no longer read (4004), or one the server refuses (401, 403, 404, found by asking over HTTP), fails the client
  *   with that typed error: pending and later calls reject with it, and `onError` hears it.
  * - A call cut off by a disconnect rejects with `rpc-unavailable` (retryable); a call made while
  *   disconnected waits for the reconnect.
@@ -16,7 +16,7 @@
 import { AgentClient } from "agents/client";
 import { GitError } from "../engine/errors.ts";
 import {
-  callRpc, createRpcApi, errorFromBody, PushOutput, REF_EVENT_FRAME,
+  callRpc, createRpcApi, errorFromBody, PushOutput, REF_EVENT_FRAME, SOCKET_CLOSE_NOT_FOUND, SOCKET_CLOSE_TOKEN_DEAD,
   type AnyRpcMethod, type FetchPackRequest, type PushRequest, type PushResult, type RpcApi, type RpcReply, type RpcRequest, type RpcTransport, type WirePayload,
 } from "../protocol/rpc/index.ts";
 import { SubscriptionSet, type RefEvent, type SubscribeOptions, type Subscription } from "./subscriptions.ts";
@@ -94,7 +94,8 @@ export function connect(baseUrl: string, owner: string, repo: string, options: C
     }
   };
   socket.addEventListener("close", (ev: CloseEvent) => {
-    if (ev.code === TOKEN_CLOSE_CODE) fail(new GitError("unauthorized", ev.reason || "the token was revoked or expired"));
+    if (ev.code === SOCKET_CLOSE_TOKEN_DEAD) fail(new GitError("unauthorized", ev.reason || "the token was revoked or expired"));
+    else if (ev.code === SOCKET_CLOSE_NOT_FOUND) fail(new GitError("repo-not-found", ev.reason || "repository not found"));
     else if (!fatal) void probe();
   });
 
@@ -152,8 +153,6 @@ export function connect(baseUrl: string, owner: string, repo: string, options: C
 }
 
 const ZERO = "0".repeat(40);
-/** The close code the actor uses when the token that opened a socket was revoked or expired. */
-const TOKEN_CLOSE_CODE = 4001;
 
 /** Other frames (RPC replies, the SDK's own) are the AgentClient's business. */
 function parseFrame(text: string): { type?: unknown; sub: string; event: WirePayload } | null {

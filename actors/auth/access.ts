@@ -1,6 +1,6 @@
 /**
- * Who is calling, and what they may do to one repository. The same decision gates git over HTTP,
- * RPC and WebSocket subscriptions.
+ * Who is calling, and what they may do to one repository. The same decision (`authorize`) gates git
+ * over HTTP, every RPC call (HTTP or socket), each socket upgrade and each event sent to a subscriber.
  * Invariants:
  * - No admin secret configured means no writes at all: never open access.
  * - A private repository the caller may not read is reported as missing (404), never as forbidden,
@@ -19,7 +19,9 @@ export type Caller = { kind: "anonymous" } | { kind: "token"; principal: Princip
 
 export type Visibility = "public" | "private";
 
-const BOOTSTRAP: Principal = { tokenId: "admin-secret", scopes: ["admin"], repos: [] };
+/** The id the bootstrap secret speaks as; it lives in the deployment, not in the TokenStore. */
+export const BOOTSTRAP_TOKEN_ID = "admin-secret";
+const BOOTSTRAP: Principal = { tokenId: BOOTSTRAP_TOKEN_ID, scopes: ["admin"], repos: [], expiresAt: null };
 
 export async function authenticate(request: Request, env: Env): Promise<Caller> {
   return authenticateToken(presentedToken(request), env);
@@ -62,9 +64,10 @@ export function authorize(env: Env, caller: Caller, need: Scope, repo: string, s
   if (caller.kind === "bad-token") throw new GitError("unauthorized", "bad or expired credentials");
   const can = (scope: Scope) => caller.kind === "token" && allows(caller.principal, scope, repo);
   // A repo that does not exist is treated like a private one: a caller who may not touch it learns
-  // the same 404 either way, so scopes never reveal which private repos exist.
+  // the same 404 either way, so scopes never reveal which private repos exist. A token that may read
+  // the name passes (its socket may subscribe before the first push); the actor then answers a
+  // read of the missing repo 404 itself.
   const mayRead = (state.exists && state.visibility === "public") || can("read");
-  if (need === "read" && !state.exists) return; // the actor answers 404 for a missing repo
   if (need === "read") {
     if (!mayRead) throw new GitError("repo-not-found", "repository not found");
     return;

@@ -4,9 +4,13 @@
  * Invariants:
  * - Only SHA-256 hashes are stored; a token is shown once, when it is created.
  * - A revoked or expired token never verifies again.
+ * - `revoke` answers only after every repo actor holding an open socket of that token has closed
+ *   them: repos register such sockets with `watch`, which is atomic with `revoke` (this object
+ *   runs one call at a time), so a socket is either seen by the revocation or refused by `watch`.
  */
 import { DurableObject } from "cloudflare:workers";
 import { GitError } from "../../engine/index.ts";
+import type { Env } from "../env.ts";
 import { hashToken, newToken, repoMatches, sameHash, SCOPES, type Scope } from "./tokens.ts";
 
 export interface TokenInfo {
@@ -33,6 +37,8 @@ export interface Principal {
   tokenId: string;
   scopes: Scope[];
   repos: string[];
+  /** Milliseconds since the epoch; a socket's reads stop at that moment. */
+  expiresAt?: number | null;
 }
 
 interface Row extends Record<string, SqlStorageValue> {
@@ -46,13 +52,16 @@ interface Row extends Record<string, SqlStorageValue> {
   revoked_at: number | null;
 }
 
-export class TokenStore extends DurableObject {
+export class TokenStore extends DurableObject<Env> {
   #ready = false;
 
   #sql(): SqlStorage {
     if (!this.#ready) {
       this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
         scopes TEXT NOT NULL, repos TEXT NOT NULL, expires_at INTEGER, created_at INTEGER NOT NULL, revoked_at INTEGER)`);
+      // Repos with open sockets per token, so a revocation reaches them at once.
+      this.ctx.storage.sql.exec(`CREATE TABLE IF NOT EXISTS watchers (token_id TEXT NOT NULL, repo TEXT NOT NULL,
+        PRIMARY KEY (token_id, repo)) WITHOUT ROWID`);
       this.#ready = true;
     }
     return this.ctx.storage.sql;
@@ -82,8 +91,28 @@ export class TokenStore extends DurableObject {
     return this.#sql().exec<Row>(`SELECT * FROM tokens ORDER BY created_at`).toArray().map(toInfo);
   }
 
+  /** Revokes the token, then closes its open sockets in every repo that registered one. */
   async revoke(id: string): Promise<boolean> {
-    return this.#sql().exec(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, Date.now(), id).rowsWritten > 0;
+    const sql = this.#sql();
+    if (sql.exec(`UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, Date.now(), id).rowsWritten === 0) return false;
+    const repos = sql.exec<{ repo: string }>(`SELECT repo FROM watchers WHERE token_id = ?`, id).toArray().map((r) => r.repo);
+    sql.exec(`DELETE FROM watchers WHERE token_id = ?`, id);
+    const results = await Promise.allSettled(repos.map((repo) => this.env.RepoActor.getByName(repo).tokenRevoked(id)));
+    // The repo's own re-check (every few seconds) still closes a socket a failed notice missed.
+    for (const r of results) if (r.status === "rejected") console.error("token store: a repo did not take the revocation", r.reason);
+    return true;
+  }
+
+  /** Registers an open socket of this token in `repo`; false (register nothing) if the token is dead. */
+  async watch(tokenId: string, repo: string): Promise<boolean> {
+    if (!this.#live(tokenId)) return false; // synchronous: no revocation can run in between
+    this.#sql().exec(`INSERT OR IGNORE INTO watchers (token_id, repo) VALUES (?, ?)`, tokenId, repo);
+    return true;
+  }
+
+  /** `repo` holds no open socket of this token any more. */
+  async unwatch(tokenId: string, repo: string): Promise<void> {
+    this.#sql().exec(`DELETE FROM watchers WHERE token_id = ? AND repo = ?`, tokenId, repo);
   }
 
   /** The principal of a live token, or null. */
@@ -92,11 +121,15 @@ export class TokenStore extends DurableObject {
     const row = this.#sql().exec<Row>(`SELECT * FROM tokens WHERE hash = ?`, hash).toArray()[0];
     if (!row || !sameHash(row.hash, hash)) return null;
     if (row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= Date.now())) return null;
-    return { tokenId: row.id, scopes: JSON.parse(row.scopes), repos: JSON.parse(row.repos) };
+    return { tokenId: row.id, scopes: JSON.parse(row.scopes), repos: JSON.parse(row.repos), expiresAt: row.expires_at };
   }
 
   /** True while the token is live: open subscriptions re-check with this. */
   async isLive(tokenId: string): Promise<boolean> {
+    return this.#live(tokenId);
+  }
+
+  #live(tokenId: string): boolean {
     const row = this.#sql().exec<Row>(`SELECT * FROM tokens WHERE id = ?`, tokenId).toArray()[0];
     return !!row && row.revoked_at === null && (row.expires_at === null || row.expires_at > Date.now());
   }

@@ -8,16 +8,17 @@
  * - A repo is addressed only by its validated `owner/name`.
  * - Every route names the scope it needs, checked before the actor does any work: 401 (with a
  *   Basic challenge) for a missing or bad credential, 403 for a token without the scope, 404 for a
- *   private repo the caller may not read. What the token cannot settle, the git and push routes
- *   hand to the actor's entry (one call), the others ask the actor first (`guard`).
+ *   private repo the caller may not read. What the token cannot settle travels with the one actor
+ *   call (an `AccessCheck`, or the verified caller with a socket upgrade) and is judged there.
  * Spec: gitprotocol-http(5); RFC 6455 (the upgrade is the actor's, through the agents SDK).
  */
 import { GitError, ZERO_OID, isOid, type Oid } from "../../engine/index.ts";
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
-import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcMethod, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
+import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
-import { ACTOR_SOCKET_PATH, TOKEN_ID_HEADER, type GitReply } from "../repo/repo-actor.ts";
-import { authenticate, authenticateToken, authorize, checkWithoutRepo, type AccessCheck, type Caller } from "../auth/access.ts";
+import { ACTOR_SOCKET_PATH, CALLER_HEADER, REFUSAL_HEADER, type GitReply } from "../repo/repo-actor.ts";
+import { encodeCaller } from "../repo/socket-caller.ts";
+import { authenticate, authenticateToken, checkWithoutRepo, type AccessCheck, type Caller } from "../auth/access.ts";
 import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
 import type { Scope } from "../auth/tokens.ts";
 import { readJson, requestBody } from "./request-body.ts";
@@ -111,15 +112,6 @@ function accessCheck(c: RouteContext, need: Scope): AccessCheck | null {
   return checkWithoutRepo(c.env, c.caller, need, `${c.owner}/${c.repo}`);
 }
 
-/**
- * For routes whose actor entry takes no check: the repo's visibility is asked for first, and only
- * when the token alone does not settle it (an anonymous read of a public repo, say).
- */
-async function guard(c: RouteContext, need: Scope): Promise<void> {
-  const check = accessCheck(c, need);
-  if (check) authorize(c.env, check.caller, check.need, `${c.owner}/${c.repo}`, await actor(c).access());
-}
-
 function wantsV2(request: Request): boolean {
   return (request.headers.get("git-protocol") ?? "").split(":").includes("version=2");
 }
@@ -156,16 +148,21 @@ function gitResponse(reply: GitReply, contentType: string): Response {
  */
 async function socket(c: RouteContext): Promise<Response> {
   if (c.request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw rpcError("upgrade-required", "this is a WebSocket endpoint");
-  await guard(c, "read");
-  // The actor learns which token opened the socket (its id, never the token) to end it on revocation.
+  accessCheck(c, "read"); // a bad token is refused here; the rest is the actor's, in the same call as the upgrade
+  // The actor learns who opened the socket (the verified principal, never the token): every read on
+  // the socket is judged against it, and a revocation of its token ends it.
   const headers = new Headers(c.request.headers);
-  headers.delete(TOKEN_ID_HEADER);
-  if (c.caller.kind === "token") headers.set(TOKEN_ID_HEADER, c.caller.principal.tokenId);
+  headers.set(CALLER_HEADER, encodeCaller(c.caller));
   // partyserver's error path compares this header case-sensitively; a mismatch answers with a stack.
   headers.set("upgrade", "websocket");
   const url = new URL(c.url);
   url.pathname = ACTOR_SOCKET_PATH;
   const res = await actor(c).fetch(new Request(url, { method: "GET", headers }));
+  if (res.headers.has(REFUSAL_HEADER)) {
+    // Refused as every read is refused: a missing repo and a private one give the same answer.
+    const { code, message } = (await res.json()) as { code: string; message: string };
+    throw new GitError(code, message);
+  }
   if (res.status < 500) return res;
   // partyserver answers a failed set-up with the error's stack as the body: log it, send none of it.
   console.error("gateway: the actor's socket set-up failed", res.status, await res.text());
@@ -179,12 +176,12 @@ async function socket(c: RouteContext): Promise<Response> {
  */
 async function rpc(c: RouteContext, method: string): Promise<Response> {
   if (!isRpcMethod(method)) throw rpcError("rpc-unknown-method", `no RPC method ${JSON.stringify(method)}`);
-  await guard(c, WRITE_RPC.has(method) ? "write" : "read");
+  const check = accessCheck(c, WRITE_RPC.has(method) ? "write" : "read");
   const body = await readJson(c.request, MAX_RPC_BODY, "rpc-bad-input", {});
   const superjson = (c.request.headers.get("content-type") ?? "").includes(SUPERJSON_TYPE);
-  const request = { input: superjson ? body : { json: body }, ...tokenOf(c) } as RpcRequest;
-  const stub = actor(c) as unknown as Record<RpcMethod, (r: RpcRequest) => Promise<RpcReply>>;
-  const reply = await stub[method](request);
+  const request = { input: superjson ? body : { json: body } } as RpcRequest;
+  // The stub types the reply through its serialized form; it is the RpcReply the actor built.
+  const reply = (await actor(c).rpcCall(check, method, request)) as unknown as RpcReply;
   if (!reply.ok) return errorJson(reply.error);
   const wantsSuperjson = (c.request.headers.get("accept") ?? "").includes(SUPERJSON_TYPE);
   return Response.json(wantsSuperjson ? reply.result : reply.result.json, { headers: NO_CACHE });
@@ -209,27 +206,22 @@ async function pushPack(c: RouteContext): Promise<Response> {
 
 /** `POST /rpc/fetchPack` with `{ wants, haves?, ofsDelta?, thinPack? }`: answers the raw pack. */
 async function fetchPackRoute(c: RouteContext): Promise<Response> {
-  await guard(c, "read");
+  const check = accessCheck(c, "read");
   const input = await readJson(c.request, 1 << 20);
   const stub = actor(c);
-  const reply = await stub.fetchPack(input as Parameters<typeof stub.fetchPack>[0]);
+  const reply = await stub.fetchPack(check, input as Parameters<typeof stub.fetchPack>[1]);
   if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
   return new Response(reply.pack, { headers: { "content-type": "application/x-git-packfile", ...NO_CACHE } });
 }
 
 /** `POST /settings` with `{ visibility: "public" | "private" }`: needs admin on this repo. */
 async function settings(c: RouteContext): Promise<Response> {
-  await guard(c, "admin");
+  const check = accessCheck(c, "admin");
   const body = (await readJson(c.request, 1 << 16, "bad-settings")) as { visibility?: unknown } | null;
   if (body?.visibility !== "public" && body?.visibility !== "private") throw new GitError("bad-settings", "visibility is \"public\" or \"private\"");
-  const result = await actor(c).setVisibility(body.visibility);
+  const result = await actor(c).setVisibility(check, body.visibility);
   if ("error" in result) throw new GitError(result.error.code, result.error.message);
   return Response.json(result, { headers: NO_CACHE });
-}
-
-function tokenOf(c: RouteContext): { token?: string } {
-  const auth = c.request.headers.get("authorization") ?? "";
-  return auth.toLowerCase().startsWith("bearer ") ? { token: auth.slice(7).trim() } : {};
 }
 
 function errorJson(error: RpcErrorBody): Response {

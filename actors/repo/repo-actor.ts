@@ -9,13 +9,17 @@
  *   request: the same method serves the WebSocket, the DO stub and the gateway's JSON route.
  * - Every ref move (push, commit, branch and tag calls) is published to subscribers after its
  *   transaction, in `ref_log` order; clients never write the actor's state.
+ * - Every read is judged by `authorize` when it happens: an HTTP entry with the gateway's check, a
+ *   socket call or event with the caller the socket was opened by (socket-caller.ts). Whatever
+ *   takes read access away (visibility, a revoked token) closes the sockets that lost it in the
+ *   same step: SOCKET_CLOSE_NOT_FOUND (4004) and SOCKET_CLOSE_TOKEN_DEAD (4001).
  * - Every method the gateway calls is `async`: the agents SDK starts a cold actor's lifecycle before
  *   an async method called over native RPC, so the gateway makes no start-up call of its own.
  */
 import { Agent, callable, getCurrentAgent, type Connection, type ConnectionContext } from "agents";
 import { GitError, ObjectReader, fromReadableStream, limitBytes, toReadableStream } from "../../engine/index.ts";
 import {
-  FetchPackInput, PushInput, rpcError,
+  FetchPackInput, PushInput, SOCKET_CLOSE_NOT_FOUND, SOCKET_CLOSE_TOKEN_DEAD, rpcError,
   type FetchPackRequest, type PushRequest, type PushResult, type RpcErrorBody, type RpcMethod, type RpcParsedInput, type RpcReply, type RpcRequest, type RpcResult,
 } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
@@ -37,12 +41,14 @@ import { log } from "./rpc/log.ts";
 import { push } from "./rpc/push.ts";
 import { eventsBySeq, trimRefLog } from "./rpc/ref-log.ts";
 import { listRefs, resolve } from "./rpc/refs.ts";
-import { deliver, rememberToken, subscribe, tokenOfConnection, unsubscribe } from "./rpc/subscriptions.ts";
-import { authenticateToken, authorize, type AccessCheck, type Visibility } from "../auth/access.ts";
+import { deliver, subscribe, unsubscribe } from "./rpc/subscriptions.ts";
+import { BOOTSTRAP_TOKEN_ID, authenticateToken, authorize, type AccessCheck, type Caller, type Visibility } from "../auth/access.ts";
+import { CALLER_HEADER, callerOfConnection, decodeCaller, markRevoked, rememberCaller, tokenOfConnection } from "./socket-caller.ts";
 import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
 
-/** Set by the gateway on a WebSocket upgrade: the id of the token it verified (never the token). */
-export const TOKEN_ID_HEADER = "x-edgegit-token-id";
+export { CALLER_HEADER } from "./socket-caller.ts";
+/** Set on the actor's refusal of a socket upgrade, so the gateway answers it as its own refusal. */
+export const REFUSAL_HEADER = "x-edgegit-refused";
 /** The path the gateway opens every socket with; the client's own path never reaches the SDK. */
 export const ACTOR_SOCKET_PATH = "/ws";
 const TOKEN_RECHECK_SECONDS = 5;
@@ -53,6 +59,10 @@ export type PushReply = { ok: true; result: PushResult } | { ok: false; error: R
 export type FetchPackReply = { ok: true; pack: ReadableStream<Uint8Array> } | { ok: false; error: RpcErrorBody };
 
 type Handler<M extends RpcMethod> = (ctx: RpcContext, input: RpcParsedInput<M>) => RpcResult<M> | Promise<RpcResult<M>>;
+
+const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
+  refs: listRefs, resolve, log, tree: listTree, blob: readBlob, diff, grep, commit, createBranch, deleteBranch, createTag,
+};
 
 export class RepoActor extends Agent<Env> {
   #store: RepoStore | undefined;
@@ -103,7 +113,32 @@ export class RepoActor extends Agent<Env> {
   }
 
   #publish(seqs: readonly number[]): void {
-    deliver(this.getConnections(), eventsBySeq(this.store, seqs));
+    const access = this.#access();
+    deliver(this.getConnections(), eventsBySeq(this.store, seqs), (conn) => this.#mayRead(conn, access));
+  }
+
+  /** Whether this socket's caller may read the repo now: the same `authorize` as every HTTP read. */
+  #mayRead(conn: Connection, access = this.#access()): boolean {
+    try {
+      authorize(this.env, callerOfConnection(conn, Date.now()), "read", this.name, access);
+      return true;
+    } catch (e) {
+      if (e instanceof GitError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Closes every socket whose caller may no longer read, right after the change that took the
+   * access away and before any other event runs (the actor is single-threaded).
+   */
+  #closeUnreadable(): void {
+    const access = this.#access();
+    for (const conn of this.getConnections()) {
+      if (this.#mayRead(conn, access)) continue;
+      const dead = callerOfConnection(conn, Date.now()).kind === "bad-token";
+      conn.close(dead ? SOCKET_CLOSE_TOKEN_DEAD : SOCKET_CLOSE_NOT_FOUND, dead ? "token revoked or expired" : "repository not found");
+    }
   }
 
   /** State is the server's alone: a client's state frame is refused. */
@@ -172,11 +207,27 @@ export class RepoActor extends Agent<Env> {
     return v === "private" ? "private" : "public";
   }
 
-  /** Changes visibility; the gateway has checked the caller's admin scope on this repo. */
-  async setVisibility(visibility: Visibility): Promise<{ visibility: Visibility } | { error: { code: string; message: string } }> {
+  /**
+   * Changes visibility (the caller needs admin on this repo), and in the same step closes every
+   * socket whose caller could read only because the repo was public.
+   */
+  async setVisibility(check: AccessCheck | null, visibility: Visibility): Promise<{ visibility: Visibility } | { error: { code: string; message: string } }> {
+    try {
+      this.#admit(check);
+    } catch (e) {
+      if (e instanceof GitError) return { error: { code: e.code, message: e.message } };
+      throw e;
+    }
     if (!this.#exists()) return { error: { code: "repo-not-found", message: "repository not found" } };
     this.store.setMeta("visibility", visibility);
+    this.#closeUnreadable();
     return { visibility };
+  }
+
+  /** The TokenStore revoked this token: its sockets here lose every read now, and close. */
+  async tokenRevoked(tokenId: string): Promise<void> {
+    for (const conn of this.getConnections()) if (tokenOfConnection(conn) === tokenId) markRevoked(conn);
+    this.#closeUnreadable();
   }
 
   /**
@@ -195,6 +246,13 @@ export class RepoActor extends Agent<Env> {
    */
   override async fetch(request: Request): Promise<Response> {
     if (new URL(request.url).pathname !== ACTOR_SOCKET_PATH) return new Response("not found\n", { status: 404 });
+    // The upgrade is a read: refused here, before a socket exists, with the answer any read gets.
+    try {
+      authorize(this.env, decodeCaller(request.headers.get(CALLER_HEADER)), "read", this.name, this.#access());
+    } catch (e) {
+      if (!(e instanceof GitError)) throw e;
+      return Response.json({ code: e.code, message: e.message }, { status: 403, headers: { [REFUSAL_HEADER]: "1" } });
+    }
     return super.fetch(request);
   }
 
@@ -204,18 +262,59 @@ export class RepoActor extends Agent<Env> {
   }
 
   /**
-   * The gateway forwards a verified token's id with the upgrade; a revocation then ends the socket.
+   * Remembers the caller the gateway verified for the upgrade. A token socket is registered with
+   * the TokenStore, so a revocation reaches it at once; reads on it wait for that registration.
    * Never throws: partyserver would send the error's stack (server file paths) to the client.
    */
   async onConnect(connection: Connection, ctx: ConnectionContext): Promise<void> {
     try {
-      const tokenId = ctx.request.headers.get(TOKEN_ID_HEADER);
-      if (!tokenId) return;
-      rememberToken(connection, tokenId);
-      await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
+      const caller = decodeCaller(ctx.request.headers.get(CALLER_HEADER));
+      rememberCaller(connection, caller);
+      if (caller.kind !== "token" || caller.principal.tokenId === BOOTSTRAP_TOKEN_ID) return;
+      const registered = this.#watch(connection, caller);
+      this.#registering.set(connection.id, registered);
+      await registered;
     } catch (e) {
       console.error("repo actor: socket set-up failed", e);
       connection.close(1011, "internal error");
+    }
+  }
+
+  /** Sockets whose token registration is under way: their reads wait for it. */
+  #registering = new Map<string, Promise<void>>();
+
+  async #watch(connection: Connection, caller: Extract<Caller, { kind: "token" }>): Promise<void> {
+    try {
+      const live = await this.#tokenStore().watch(caller.principal.tokenId, this.name);
+      if (!live) {
+        markRevoked(connection);
+        connection.close(SOCKET_CLOSE_TOKEN_DEAD, "token revoked or expired");
+        return;
+      }
+      // Expiry is judged on every read; the re-check job closes such sockets, and backs up a missed notice.
+      await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
+    } catch (e) {
+      console.error("repo actor: socket set-up failed", e);
+      markRevoked(connection);
+      connection.close(1011, "internal error");
+    } finally {
+      this.#registering.delete(connection.id);
+    }
+  }
+
+  #tokenStore() {
+    return this.env.TokenStore.get(this.env.TokenStore.idFromName("tokens"));
+  }
+
+  /** A token socket that closed: the TokenStore need not tell this repo about that token any more. */
+  override async onClose(connection: Connection): Promise<void> {
+    const tokenId = tokenOfConnection(connection);
+    if (!tokenId || tokenId === BOOTSTRAP_TOKEN_ID) return;
+    if ([...this.getConnections()].some((c) => c.id !== connection.id && tokenOfConnection(c) === tokenId)) return;
+    try {
+      await this.#tokenStore().unwatch(tokenId, this.name);
+    } catch (e) {
+      console.warn("repo actor: could not unregister a closed token socket (a revocation will only find nothing)", e);
     }
   }
 
@@ -226,96 +325,136 @@ export class RepoActor extends Agent<Env> {
    * every 5 s, for good, before those were made unreachable).
    */
   async recheckTokens(): Promise<void> {
-    const store = this.env.TokenStore.get(this.env.TokenStore.idFromName("tokens"));
+    const store = this.#tokenStore();
     let open = 0;
     for (const conn of this.getConnections()) {
       const tokenId = tokenOfConnection(conn);
-      if (!tokenId) continue;
-      if (await store.isLive(tokenId)) open++;
-      else conn.close(4001, "token revoked or expired");
+      if (!tokenId || tokenId === BOOTSTRAP_TOKEN_ID) continue;
+      if (callerOfConnection(conn, Date.now()).kind === "token" && (await store.isLive(tokenId))) open++;
+      else {
+        markRevoked(conn);
+        conn.close(SOCKET_CLOSE_TOKEN_DEAD, "token revoked or expired");
+      }
     }
     if (open > 0) return;
     for (const s of await this.listSchedules({ type: "interval" })) if (s.callback === "recheckTokens") await this.cancelSchedule(s.id);
     // A token socket that connected during the awaits above scheduled the job we just cancelled.
-    if ([...this.getConnections()].some((c) => tokenOfConnection(c))) await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
+    if ([...this.getConnections()].some((c) => tokenOfConnection(c) && tokenOfConnection(c) !== BOOTSTRAP_TOKEN_ID))
+      await this.scheduleEvery(TOKEN_RECHECK_SECONDS, "recheckTokens");
   }
 
   // --- typed RPC (protocol/rpc/methods.ts): WebSocket, DO stub, gateway JSON ----
 
-  /** Every method but `commit` (which may create the repository) needs it to exist. */
-  async #rpc<M extends RpcMethod>(method: M, request: RpcRequest, handler: Handler<M>): Promise<RpcReply> {
-    if (WRITE_METHODS.has(method)) {
-      try {
-        await this.#checkSocketWrite(request?.token);
-      } catch (e) {
-        return { ok: false, error: errorBody(e, method) };
-      }
+  /**
+   * An RPC call from the gateway's HTTP route (not `@callable`: a socket cannot reach it), judged
+   * with the check the gateway could not settle alone.
+   */
+  async rpcCall(check: AccessCheck | null, method: RpcMethod, request: RpcRequest): Promise<RpcReply> {
+    if (!Object.hasOwn(HANDLERS, method)) return { ok: false, error: errorBody(rpcError("rpc-unknown-method", "no such method"), method) };
+    try {
+      this.#admit(check);
+    } catch (e) {
+      return { ok: false, error: errorBody(e, method) };
     }
+    return this.#run(method, request);
+  }
+
+  /**
+   * A `@callable` call. Over a socket, a read is judged against the socket's caller now and a
+   * write against the token the call carries; a DO stub call (no socket) comes from our own code.
+   */
+  async #rpc(method: RpcMethod, request: RpcRequest): Promise<RpcReply> {
+    try {
+      if (WRITE_METHODS.has(method)) await this.#checkSocketWrite(request?.token);
+      else await this.#checkSocketRead();
+    } catch (e) {
+      return { ok: false, error: errorBody(e, method) };
+    }
+    return this.#run(method, request);
+  }
+
+  /** Every method but `commit` (which may create the repository) needs it to exist. */
+  #run<M extends RpcMethod>(method: M, request: RpcRequest): Promise<RpcReply> {
+    const handler = HANDLERS[method] as Handler<M>;
     return dispatch(method, request, (input) => {
       if (method !== "commit" && !this.#exists()) throw notFound();
       return handler(this.#rpcContext(), input);
     });
   }
 
+  /** Over a socket: may the socket's caller read now? (Throws the refusal a read gets over HTTP.) */
+  async #checkSocketRead(): Promise<void> {
+    const { connection } = getCurrentAgent();
+    if (!connection) return;
+    await this.#registering.get(connection.id);
+    authorize(this.env, callerOfConnection(connection, Date.now()), "read", this.name, this.#access());
+  }
+
   @callable()
   async refs(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("refs", request, listRefs);
+    return this.#rpc("refs", request);
   }
 
   @callable()
   async resolve(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("resolve", request, resolve);
+    return this.#rpc("resolve", request);
   }
 
   @callable()
   async log(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("log", request, log);
+    return this.#rpc("log", request);
   }
 
   @callable()
   async tree(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("tree", request, listTree);
+    return this.#rpc("tree", request);
   }
 
   @callable()
   async blob(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("blob", request, readBlob);
+    return this.#rpc("blob", request);
   }
 
   @callable()
   async diff(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("diff", request, diff);
+    return this.#rpc("diff", request);
   }
 
   @callable()
   async grep(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("grep", request, grep);
+    return this.#rpc("grep", request);
   }
 
   @callable()
   async commit(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("commit", request, commit);
+    return this.#rpc("commit", request);
   }
 
   @callable()
   async createBranch(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("createBranch", request, createBranch);
+    return this.#rpc("createBranch", request);
   }
 
   @callable()
   async deleteBranch(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("deleteBranch", request, deleteBranch);
+    return this.#rpc("deleteBranch", request);
   }
 
   @callable()
   async createTag(request: RpcRequest): Promise<RpcReply> {
-    return this.#rpc("createTag", request, createTag);
+    return this.#rpc("createTag", request);
   }
 
   // --- live ref events (WebSocket only) -----------------------------------
 
+  /** A subscription replays events: a read like any other, judged before anything is sent. */
   @callable()
   async subscribe(request: RpcRequest): Promise<RpcReply> {
+    try {
+      await this.#checkSocketRead();
+    } catch (e) {
+      return { ok: false, error: errorBody(e, "subscribe") };
+    }
     return dispatch("subscribe", request, (input) => subscribe(this.store, currentConnection(), input));
   }
 
@@ -340,8 +479,9 @@ export class RepoActor extends Agent<Env> {
   }
 
   /** The pack for these wants and haves, as raw pack bytes. */
-  async fetchPack(input: FetchPackRequest): Promise<FetchPackReply> {
+  async fetchPack(check: AccessCheck | null, input: FetchPackRequest): Promise<FetchPackReply> {
     try {
+      this.#admit(check);
       if (!this.#exists()) throw notFound();
       const pack = await fetchPack(this.#rpcContext(), this.#packContext(), parseInput(FetchPackInput, input, "fetchPack"));
       return { ok: true, pack: toReadableStream(pack) };

@@ -20,3 +20,4 @@ export * from "./methods.ts";
 export * from "./pack.ts";
 export * from "./refs.ts";
 export * from "./wire.ts";
+export * from "./socket.ts";

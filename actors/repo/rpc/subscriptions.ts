@@ -8,6 +8,8 @@
  * - Frames go out in seq order on every connection (the actor is single-threaded and sends
  *   synchronously after each transaction).
  * - Subscription state lives in the connection's attachment, so it survives hibernation.
+ * - An event reaches a connection only if that connection's caller may read the repo at the moment
+ *   of delivery (`mayRead`), so a repo made private or a dead token stops events at once.
  */
 import type { Connection } from "agents";
 import { REF_EVENT_FRAME, rpcError, toWire, type RpcParsedInput, type RpcResult } from "../../../protocol/rpc/index.ts";
@@ -23,8 +25,6 @@ interface Subscription {
 
 interface SubscriberState {
   subs: Subscription[];
-  /** The token that opened the connection, re-checked while it stays open (auth). */
-  tokenId?: string;
 }
 
 function stateOf(conn: Connection): Partial<SubscriberState> {
@@ -34,15 +34,6 @@ function stateOf(conn: Connection): Partial<SubscriberState> {
 function subsOf(conn: Connection): Subscription[] {
   const subs = stateOf(conn).subs;
   return Array.isArray(subs) ? subs : [];
-}
-
-/** Remembers which token opened a connection, so a revocation can end it. */
-export function rememberToken(conn: Connection, tokenId: string): void {
-  conn.setState({ ...stateOf(conn), subs: subsOf(conn), tokenId } satisfies SubscriberState);
-}
-
-export function tokenOfConnection(conn: Connection): string | undefined {
-  return stateOf(conn).tokenId;
 }
 
 function frame(sub: string, event: RefEvent): string {
@@ -76,12 +67,15 @@ export function unsubscribe(conn: Connection, input: RpcParsedInput<"unsubscribe
   return { removed: rest.length !== subs.length };
 }
 
-/** Sends each event to every subscription whose prefix matches it. */
-export function deliver(connections: Iterable<Connection>, events: readonly RefEvent[]): void {
+/** Sends each event to every subscription whose prefix matches it, on connections that may read. */
+export function deliver(connections: Iterable<Connection>, events: readonly RefEvent[], mayRead: (conn: Connection) => boolean): void {
   if (events.length === 0) return;
-  for (const conn of connections)
-    for (const sub of subsOf(conn))
+  for (const conn of connections) {
+    const subs = subsOf(conn);
+    if (subs.length === 0 || !mayRead(conn)) continue;
+    for (const sub of subs)
       for (const e of events) if (e.ref.startsWith(sub.prefix)) send(conn, frame(sub.id, e));
+  }
 }
 
 /** A socket closing under us must not fail the push or commit that is publishing. */
