@@ -12,6 +12,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** Visibility of a new repository: "public" (default) or "private". */
   DEFAULT_VISIBILITY?: string;
+  /** "true": a socket may carry its token as `?token=` (old clients); otherwise that is refused, 400. */
+  ALLOW_TOKEN_IN_URL?: string;
   /** "true": the first push to a missing repo creates it. */
   AUTO_CREATE?: string;
   MAX_PACK_BYTES?: string;

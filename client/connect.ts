@@ -5,8 +5,9 @@
  * Invariants:
  * - Runs in Node 22 and browsers: `fetch` and `WebSocket` are options defaulting to the globals,
  *   and nothing here imports a Node or Workers module.
- * - The token, when given, goes with every call: `?token=` on the socket, in each call's request,
- *   and `Authorization: Bearer` over HTTP.
+ * - The token, when given, goes with every call and never in a URL: as the socket's subprotocol
+ *   `edgegit.token.<token>` (protocol/rpc/socket.ts), in each call's request, and as
+ *   `Authorization: Bearer` over HTTP.
  * - An auth refusal is final, never a silent retry loop: a socket the server closes for a dead token
  *   (4001) or for a repo the caller may no longer read (4004), or one the server refuses (401, 403, 404, found by asking over HTTP), fails the client
  *   with that typed error: pending and later calls reject with it, and `onError` hears it.
@@ -16,7 +17,7 @@
 import { AgentClient } from "agents/client";
 import { GitError } from "../engine/errors.ts";
 import {
-  callRpc, createRpcApi, errorFromBody, PushOutput, REF_EVENT_FRAME, SOCKET_CLOSE_NOT_FOUND, SOCKET_CLOSE_TOKEN_DEAD,
+  callRpc, createRpcApi, errorFromBody, PushOutput, REF_EVENT_FRAME, SOCKET_CLOSE_NOT_FOUND, SOCKET_CLOSE_TOKEN_DEAD, socketProtocols,
   type AnyRpcMethod, type FetchPackRequest, type PushRequest, type PushResult, type RpcApi, type RpcReply, type RpcRequest, type RpcTransport, type WirePayload,
 } from "../protocol/rpc/index.ts";
 import { SubscriptionSet, type RefEvent, type SubscribeOptions, type Subscription } from "./subscriptions.ts";
@@ -61,7 +62,8 @@ export function connect(baseUrl: string, owner: string, repo: string, options: C
     host: base.host,
     protocol: base.protocol === "https:" ? "wss" : "ws",
     basePath: `${repoPath}/ws`,
-    ...(token ? { query: { token } } : {}),
+    // The token travels as a subprotocol, never in the URL: URLs end up in logs and traces.
+    protocols: socketProtocols(token),
     ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
     defaultCallTimeout: options.timeout ?? 30_000,
     ...(options.reconnect?.minDelay !== undefined ? { minReconnectionDelay: options.reconnect.minDelay } : {}),

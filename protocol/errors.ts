@@ -37,6 +37,7 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "not-our-ref": 400,
   "body-unreadable": 400,
   "unauthorized": 401,
+  "token-in-url": 400,
   "forbidden": 403,
   "writes-disabled": 403,
   "bad-token-request": 400,

@@ -14,7 +14,7 @@
  */
 import { GitError, ZERO_OID, isOid, type Oid } from "../../engine/index.ts";
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
-import { RPC_ERROR_STATUS, isRpcMethod, rpcError, type RpcErrorBody, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
+import { RPC_ERROR_STATUS, SOCKET_PROTOCOL, isRpcMethod, parseSocketProtocols, rpcError, type RpcErrorBody, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
 import { ACTOR_SOCKET_PATH, CALLER_HEADER, REFUSAL_HEADER, type GitReply } from "../repo/repo-actor.ts";
 import { encodeCaller } from "../repo/socket-caller.ts";
@@ -101,10 +101,17 @@ function actor(c: RouteContext) {
   return c.env.RepoActor.getByName(`${c.owner}/${c.repo}`);
 }
 
-/** The WebSocket may carry its token as `?token=` (browsers cannot set headers on a socket). */
+/**
+ * A socket carries its token as a subprotocol (browsers cannot set headers on a socket, and a URL
+ * ends up in request logs and traces). `?token=` is refused unless ALLOW_TOKEN_IN_URL lets old
+ * clients use it; an Authorization header works everywhere.
+ */
 function callerOf(request: Request, env: Env, url: URL, suffix: string): Promise<Caller> {
-  const query = suffix === "/ws" ? url.searchParams.get("token") : null;
-  return query !== null && !request.headers.has("authorization") ? authenticateToken(query, env) : authenticate(request, env);
+  if (suffix !== "/ws" || request.headers.has("authorization")) return authenticate(request, env);
+  const query = url.searchParams.get("token");
+  if (query !== null && env.ALLOW_TOKEN_IN_URL !== "true")
+    throw new GitError("token-in-url", "a token in the URL is refused: offer it as the subprotocol edgegit.token.<token> (see README, Auth)");
+  return authenticateToken(parseSocketProtocols(request.headers.get("sec-websocket-protocol")).token ?? query ?? undefined, env);
 }
 
 /** What the caller alone settles of `need` (throws a refusal); the rest is for the actor. */
@@ -153,6 +160,9 @@ async function socket(c: RouteContext): Promise<Response> {
   // the socket is judged against it, and a revocation of its token ends it.
   const headers = new Headers(c.request.headers);
   headers.set(CALLER_HEADER, encodeCaller(c.caller));
+  // The token stays at the gateway; the client learns from our answer which protocol was chosen.
+  const { ours } = parseSocketProtocols(headers.get("sec-websocket-protocol"));
+  headers.delete("sec-websocket-protocol");
   // partyserver's error path compares this header case-sensitively; a mismatch answers with a stack.
   headers.set("upgrade", "websocket");
   const url = new URL(c.url);
@@ -162,6 +172,12 @@ async function socket(c: RouteContext): Promise<Response> {
     // Refused as every read is refused: a missing repo and a private one give the same answer.
     const { code, message } = (await res.json()) as { code: string; message: string };
     throw new GitError(code, message);
+  }
+  if (res.status === 101 && ours) {
+    // A client that offered subprotocols fails the handshake unless one of them is selected.
+    const answer = new Headers(res.headers);
+    answer.set("sec-websocket-protocol", SOCKET_PROTOCOL);
+    return new Response(null, { status: 101, headers: answer, webSocket: res.webSocket });
   }
   if (res.status < 500) return res;
   // partyserver answers a failed set-up with the error's stack as the body: log it, send none of it.

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminCall, createToken, revokeToken, setVisibility } from "./admin-api.ts";
 import { commitFile, git, tempDir, tinyRepo, withToken } from "./git.ts";
 import { randomAdminToken, startWrangler, type WranglerServer } from "./wrangler-server.ts";
+import { socketProtocols } from "../../protocol/rpc/index.ts";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -62,7 +63,7 @@ describe("tokens stay out of logs and answers", () => {
           keep(await res.text(), JSON.stringify([...res.headers]));
         }
       }
-      keep(await socketRefusal(`${server.baseUrl.replace(/^http/, "ws")}/o/priv/ws?token=${encodeURIComponent(token)}`));
+      keep(await socketRefusal(`${server.baseUrl.replace(/^http/, "ws")}/o/priv/ws`, token));
     }
     const listed = await adminCall(server.baseUrl, admin, "GET");
     keep(await listed.text());
@@ -85,10 +86,10 @@ describe("tokens stay out of logs and answers", () => {
 });
 
 /** Opens a WebSocket that the server must refuse (or close); resolves with what the refusal said. */
-function socketRefusal(url: string): Promise<string> {
+function socketRefusal(url: string, token: string): Promise<string> {
   return new Promise((ok, fail) => {
-    const ws = new WebSocket(url);
-    const timer = setTimeout(() => fail(new Error(`a socket with a bad token was still open after 10 s: ${url.replace(/token=[^&]*/, "token=…")}`)), 10_000);
+    const ws = new WebSocket(url, socketProtocols(token));
+    const timer = setTimeout(() => fail(new Error(`a socket with a bad token was still open after 10 s: ${url}`)), 10_000);
     // Node's WebSocket reports a refused upgrade as an error, without a close event.
     ws.addEventListener("error", (e) => {
       clearTimeout(timer);

@@ -5,46 +5,18 @@
  * - Nothing is mocked: the page talks to the shared `wrangler dev` across origins, as a web app would.
  * Spec: the client's README example.
  */
-import { createServer, type Server } from "node:http";
-import { resolve } from "node:path";
-import { build } from "esbuild";
-import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { startBrowserPages, type BrowserPages } from "./browser-page.ts";
 import { baseUrl, commitFile, git, repoNames, revParse, tinyRepo, uniqueRepoUrl, writeToken } from "./git.ts";
 
-const CHROMIUM_ARGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
-
-let browser: Browser;
-let pages: Server;
-let pageOrigin: string;
+let pages: BrowserPages;
 
 beforeAll(async () => {
-  const bundle = await build({
-    entryPoints: [resolve(import.meta.dirname, "../browser/subscribe-page.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    write: false,
-  });
-  const js = bundle.outputFiles[0]!.text;
-  const html = `<!doctype html><meta charset="utf-8"><title>edgegit</title><script type="module" src="/page.js"></script>`;
-  pages = createServer((req, res) => {
-    const isJs = req.url === "/page.js";
-    res.writeHead(200, { "content-type": isJs ? "text/javascript" : "text/html" });
-    res.end(isJs ? js : html);
-  });
-  await new Promise<void>((ok) => pages.listen(0, "127.0.0.1", ok));
-  pageOrigin = `http://127.0.0.1:${(pages.address() as { port: number }).port}`;
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  pages = await startBrowserPages();
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((ok) => pages?.close(ok));
+  await pages?.close();
 });
 
 it("a page subscribes, a git push happens, the page sees the event; RPCs work from the page", async () => {
@@ -52,12 +24,8 @@ it("a page subscribes, a git push happens, the page sees the event; RPCs work fr
   const url = uniqueRepoUrl("client-browser");
   await git(src, ["push", "-q", url, "main"]);
   const [owner, repo] = repoNames(url);
-  const page = await browser.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
   // The page commits, so it gets the write token, as a web app would from its user.
-  await page.goto(`${pageOrigin}/?${new URLSearchParams({ server: baseUrl(), owner, repo, token: writeToken() ?? "" })}`);
-  await page.waitForFunction(() => window.edgegitPage?.subscribed || window.edgegitPage?.error, undefined, { timeout: 30_000 });
+  const { page, errors } = await pages.open(baseUrl(), owner, repo, writeToken());
   expect(await page.evaluate(() => window.edgegitPage.error)).toBeNull();
 
   const old = await revParse(src, "main");

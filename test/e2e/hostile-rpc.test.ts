@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { RPC_METHODS } from "../../protocol/rpc/index.ts";
+import { RPC_METHODS, socketProtocols } from "../../protocol/rpc/index.ts";
 import { basicAuth, fsck, git, lsRemote, packOf, revParse, splitCredentials, tempDir, tinyRepo, uniqueRepoUrl, writeToken, ZERO_OID } from "./git.ts";
 import { rawRequest, receivePackRequest, reportStatus, type RawReply } from "./raw-http.ts";
 
@@ -197,7 +197,7 @@ describe("huge and hostile headers: never a 5xx", () => {
 describe("hostile frames on the repo's WebSocket: answered or closed cleanly, never a stack", () => {
   it("nested JSON, random bytes and junk calls; the socket still answers a good call after", async () => {
     const wsUrl = `${origin.replace(/^http/, "ws")}${repoPath}/ws`;
-    const ws = new WebSocket(`${wsUrl}?token=${writeToken()}`);
+    const ws = new WebSocket(wsUrl, socketProtocols(writeToken()));
     const received: string[] = [];
     let closed: { code: number; reason: string } | undefined;
     ws.addEventListener("message", (m) => received.push(String(m.data)));

@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { connect } from "../../client/index.ts";
 import { baseUrl, git, repoNames, revParse, splitCredentials, tinyRepo, uniqueRepoUrl, writeToken } from "./git.ts";
 import { rawRequest, type RawReply } from "./raw-http.ts";
+import { socketProtocols } from "../../protocol/rpc/index.ts";
 
 /** What a stack trace or a server path looks like in text. */
 const LEAK = /\n\s+at |file:\/\/|\/work\/|node_modules|\.(ts|js):\d+/;
@@ -61,8 +62,8 @@ describe("the agents SDK's own routes are unreachable", () => {
         const r = await rawRequest(baseUrl(), path, { headers: { ...UPGRADE, ...auth } });
         if (r.status !== 404 || LEAK.test(r.text)) wrong.push(`${path}: ${describeReply(r)}`);
       }
-      const q = await rawRequest(baseUrl(), `${path}?token=${writeToken()}`, { headers: UPGRADE });
-      if (q.status !== 404 || LEAK.test(q.text)) wrong.push(`${path}?token=…: ${describeReply(q)}`);
+      const q = await rawRequest(baseUrl(), path, { headers: { ...UPGRADE, "sec-websocket-protocol": socketProtocols(writeToken()).join(", ") } });
+      if (q.status !== 404 || LEAK.test(q.text)) wrong.push(`${path} with a token subprotocol: ${describeReply(q)}`);
     }
     expect(wrong).toEqual([]);
   });
@@ -78,7 +79,7 @@ describe("the agents SDK's own routes are unreachable", () => {
 
   it("a WebSocket client cannot open them, and the repo's own socket still works", async () => {
     for (const path of ["/sub/token-store/ws", "/sub/pack-worker/ws", "/sub/repo-actor/ws"]) {
-      const ws = new WebSocket(`${baseUrl().replace(/^http/, "ws")}${path}?token=${writeToken()}`);
+      const ws = new WebSocket(`${baseUrl().replace(/^http/, "ws")}${path}`, socketProtocols(writeToken()));
       const frames: string[] = [];
       ws.addEventListener("message", (m) => frames.push(String(m.data)));
       const outcome = await new Promise<string>((done) => {
@@ -123,7 +124,7 @@ describe("errors carry no stack traces or server paths", () => {
   });
 
   it("in socket frames and close reasons after hostile frames", async () => {
-    const ws = new WebSocket(`${baseUrl().replace(/^http/, "ws")}/${owner}/${name}/ws?token=${writeToken()}`);
+    const ws = new WebSocket(`${baseUrl().replace(/^http/, "ws")}/${owner}/${name}/ws`, socketProtocols(writeToken()));
     const frames: string[] = [];
     let close = "";
     ws.addEventListener("message", (m) => frames.push(String(m.data)));

@@ -3,10 +3,10 @@
  * one socket: each RPC reply, each event frame, the close code, or the refused upgrade.
  * Invariants:
  * - No reconnects and no client-side checks: every answer is the server's.
- * - A token goes as `?token=`, as the client sends it.
+ * - A token goes the way the client sends it (a Sec-WebSocket-Protocol value), never in the URL.
  * Spec: the agents SDK's RPC frames ({ type: "rpc", id, method, args }); README "Auth".
  */
-import { REF_EVENT_FRAME } from "../../protocol/rpc/index.ts";
+import { REF_EVENT_FRAME, socketProtocols } from "../../protocol/rpc/index.ts";
 
 export interface RawSocket {
   ws: WebSocket;
@@ -26,7 +26,7 @@ export function socketUrl(baseUrl: string, owner: string, repo: string): string 
 
 /** Opens the socket; rejects if the server refuses the upgrade or it does not open in 10 s. */
 export async function openRawSocket(url: string, token?: string): Promise<RawSocket> {
-  const ws = new WebSocket(token ? `${url}?token=${encodeURIComponent(token)}` : url);
+  const ws = new WebSocket(url, socketProtocols(token));
   const frames: string[] = [];
   let next = 0;
   const closed = new Promise<{ code: number; reason: string }>((ok) => ws.addEventListener("close", (e) => ok({ code: e.code, reason: e.reason })));
