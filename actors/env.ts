@@ -2,12 +2,15 @@
 import type { RepoActor } from "./repo/repo-actor.ts";
 import type { PackWorker } from "./pack-worker/pack-worker.ts";
 import type { TokenStore } from "./auth/token-store.ts";
+import type { RepoDirectory } from "./repo/repo-directory.ts";
 
 export interface Env {
   RepoActor: DurableObjectNamespace<RepoActor>;
   PackWorker: DurableObjectNamespace<PackWorker>;
   PACKS: R2Bucket;
   TokenStore: DurableObjectNamespace<TokenStore>;
+  /** Which repository names may exist (actors/repo/repo-directory.ts). */
+  RepoDirectory: DurableObjectNamespace<RepoDirectory>;
   /** The bootstrap admin token (a secret: `wrangler secret put ADMIN_TOKEN`, or .dev.vars locally). */
   ADMIN_TOKEN?: string;
   /** Visibility of a new repository: "public" (default) or "private". */

@@ -2,6 +2,7 @@
 export { RepoActor } from "./repo/repo-actor.ts";
 export { PackWorker } from "./pack-worker/pack-worker.ts";
 export { TokenStore } from "./auth/token-store.ts";
+export { RepoDirectory } from "./repo/repo-directory.ts";
 import { handle } from "./gateway/router.ts";
 import type { Env } from "./env.ts";
 

@@ -10,6 +10,9 @@
  *   Basic challenge) for a missing or bad credential, 403 for a token without the scope, 404 for a
  *   private repo the caller may not read. What the token cannot settle travels with the one actor
  *   call (an `AccessCheck`, or the verified caller with a socket upgrade) and is judged there.
+ * - A repo the RepoDirectory does not list is refused here, without waking its actor (a wake
+ *   creates its database): any read, and any request the caller's token does not settle. Only a
+ *   token's socket (subscribing before the first push) and a write that may create reach it.
  * Spec: gitprotocol-http(5); RFC 6455 (the upgrade is the actor's, through the agents SDK).
  */
 import { GitError, ZERO_OID, isOid, type Oid } from "../../engine/index.ts";
@@ -22,6 +25,7 @@ import { authenticate, authenticateToken, checkWithoutRepo, type AccessCheck, ty
 import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
 import type { Scope } from "../auth/tokens.ts";
 import { readJson, requestBody } from "./request-body.ts";
+import { repoDirectory } from "../repo/repo-directory.ts";
 
 interface RouteContext {
   request: Request;
@@ -119,6 +123,33 @@ function accessCheck(c: RouteContext, need: Scope): AccessCheck | null {
   return checkWithoutRepo(c.env, c.caller, need, `${c.owner}/${c.repo}`);
 }
 
+/**
+ * `accessCheck`, and a repo the directory does not list is refused as missing (404, the answer
+ * its actor or `authorize` would give) unless `reachMissing` and the token settled the access.
+ */
+async function admission(c: RouteContext, need: Scope, reachMissing: boolean): Promise<AccessCheck | null> {
+  const check = accessCheck(c, need);
+  if ((check !== null || !reachMissing) && !(await listed(c.env, `${c.owner}/${c.repo}`)))
+    throw new GitError("repo-not-found", "repository not found");
+  return check;
+}
+
+/** Names the directory listed; a name is never unlisted, so a "yes" is kept (a bounded set). */
+const LISTED = new Set<string>();
+const MAX_LISTED = 100_000;
+
+async function listed(env: Env, name: string): Promise<boolean> {
+  if (LISTED.has(name)) return true;
+  if (!(await repoDirectory(env.RepoDirectory).has(name))) return false;
+  if (LISTED.size >= MAX_LISTED) LISTED.clear();
+  LISTED.add(name);
+  return true;
+}
+
+function mayCreate(c: RouteContext): boolean {
+  return c.env.AUTO_CREATE === "true";
+}
+
 function wantsV2(request: Request): boolean {
   return (request.headers.get("git-protocol") ?? "").split(":").includes("version=2");
 }
@@ -127,15 +158,15 @@ async function infoRefs(c: RouteContext): Promise<Response> {
   const svc = c.url.searchParams.get("service");
   if (svc !== "git-upload-pack" && svc !== "git-receive-pack")
     throw new GitError("unsupported-service", "only smart HTTP is served: ask for ?service=git-upload-pack or git-receive-pack");
-  const check = accessCheck(c, svc === "git-receive-pack" ? "write" : "read");
-  const reply = await actor(c).gitInfoRefs(check, svc, wantsV2(c.request), c.env.AUTO_CREATE === "true");
+  const check = await (svc === "git-receive-pack" ? admission(c, "write", mayCreate(c)) : admission(c, "read", false));
+  const reply = await actor(c).gitInfoRefs(check, svc, wantsV2(c.request), mayCreate(c));
   return gitResponse(reply, `application/x-${svc}-advertisement`);
 }
 
 async function service(c: RouteContext, svc: "git-upload-pack" | "git-receive-pack"): Promise<Response> {
   const type = c.request.headers.get("content-type");
   if (type !== `application/x-${svc}-request`) throw new GitError("unsupported-media-type", `expected Content-Type application/x-${svc}-request`);
-  const check = accessCheck(c, svc === "git-receive-pack" ? "write" : "read");
+  const check = await (svc === "git-receive-pack" ? admission(c, "write", mayCreate(c)) : admission(c, "read", false));
   const body = requestBody(c.request);
   const reply = svc === "git-upload-pack"
     ? await actor(c).gitUploadPack(check, body, wantsV2(c.request))
@@ -155,7 +186,9 @@ function gitResponse(reply: GitReply, contentType: string): Response {
  */
 async function socket(c: RouteContext): Promise<Response> {
   if (c.request.headers.get("upgrade")?.toLowerCase() !== "websocket") throw rpcError("upgrade-required", "this is a WebSocket endpoint");
-  accessCheck(c, "read"); // a bad token is refused here; the rest is the actor's, in the same call as the upgrade
+  // A bad token, or a caller whose token cannot read an unlisted name, is refused here; the rest is
+  // the actor's, in the same call as the upgrade.
+  await admission(c, "read", true);
   // The actor learns who opened the socket (the verified principal, never the token): every read on
   // the socket is judged against it, and a revocation of its token ends it.
   const headers = new Headers(c.request.headers);
@@ -192,7 +225,7 @@ async function socket(c: RouteContext): Promise<Response> {
  */
 async function rpc(c: RouteContext, method: string): Promise<Response> {
   if (!isRpcMethod(method)) throw rpcError("rpc-unknown-method", `no RPC method ${JSON.stringify(method)}`);
-  const check = accessCheck(c, WRITE_RPC.has(method) ? "write" : "read");
+  const check = await admission(c, WRITE_RPC.has(method) ? "write" : "read", method === "commit" && mayCreate(c));
   const body = await readJson(c.request, MAX_RPC_BODY, "rpc-bad-input", {});
   const superjson = (c.request.headers.get("content-type") ?? "").includes(SUPERJSON_TYPE);
   const request = { input: superjson ? body : { json: body } } as RpcRequest;
@@ -214,7 +247,7 @@ async function pushPack(c: RouteContext): Promise<Response> {
     const id = (o: Oid) => (o === ZERO_OID ? null : o);
     return { ref: ref.join(":"), old: id(old), new: id(next) };
   });
-  const check = accessCheck(c, "write");
+  const check = await admission(c, "write", mayCreate(c));
   const reply = await actor(c).push(check, { commands, atomic: c.url.searchParams.get("atomic") === "1" }, requestBody(c.request));
   if ("error" in reply) return errorJson(reply.error as RpcErrorBody);
   return Response.json(reply.result, { headers: NO_CACHE });
@@ -222,7 +255,7 @@ async function pushPack(c: RouteContext): Promise<Response> {
 
 /** `POST /rpc/fetchPack` with `{ wants, haves?, ofsDelta?, thinPack? }`: answers the raw pack. */
 async function fetchPackRoute(c: RouteContext): Promise<Response> {
-  const check = accessCheck(c, "read");
+  const check = await admission(c, "read", false);
   const input = await readJson(c.request, 1 << 20);
   const stub = actor(c);
   const reply = await stub.fetchPack(check, input as Parameters<typeof stub.fetchPack>[1]);
@@ -232,7 +265,7 @@ async function fetchPackRoute(c: RouteContext): Promise<Response> {
 
 /** `POST /settings` with `{ visibility: "public" | "private" }`: needs admin on this repo. */
 async function settings(c: RouteContext): Promise<Response> {
-  const check = accessCheck(c, "admin");
+  const check = await admission(c, "admin", false);
   const body = (await readJson(c.request, 1 << 16, "bad-settings")) as { visibility?: unknown } | null;
   if (body?.visibility !== "public" && body?.visibility !== "private") throw new GitError("bad-settings", "visibility is \"public\" or \"private\"");
   const result = await actor(c).setVisibility(check, body.visibility);

@@ -2,8 +2,10 @@
  * RepoActor: one repository, one SQLite-backed Durable Object on the agents SDK. It owns the refs,
  * HEAD and the object index; packs live in R2. Methods are thin: check, call a plain function, reply.
  * Invariants:
- * - A repository exists once `meta.created` is set (by its first push or commit); reads of a missing
- *   one answer `repo-not-found` and create nothing.
+ * - A repository exists once `meta.created` is set (by its first push or commit), and its name is
+ *   in the RepoDirectory before that: the gateway refuses reads of unlisted names without waking
+ *   this actor, since a wake alone creates its database.
+ * - Reads of a missing repo answer `repo-not-found`.
  * - Git replies are byte streams; errors found before streaming are `{ error }` replies.
  * - Every typed RPC method (protocol/rpc/methods.ts) is one `@callable` method taking the wire
  *   request: the same method serves the WebSocket, the DO stub and the gateway's JSON route.
@@ -43,6 +45,7 @@ import { eventsBySeq, trimRefLog } from "./rpc/ref-log.ts";
 import { listRefs, resolve } from "./rpc/refs.ts";
 import { deliver, subscribe, unsubscribe } from "./rpc/subscriptions.ts";
 import { BOOTSTRAP_TOKEN_ID, authenticateToken, authorize, type AccessCheck, type Caller, type Visibility } from "../auth/access.ts";
+import { repoDirectory } from "./repo-directory.ts";
 import { CALLER_HEADER, callerOfConnection, decodeCaller, markRevoked, rememberCaller, tokenOfConnection } from "./socket-caller.ts";
 import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
 
@@ -173,17 +176,35 @@ export class RepoActor extends Agent<Env> {
   async gitReceivePack(check: AccessCheck | null, body: ReadableStream<Uint8Array>, mayCreate: boolean): Promise<GitReply> {
     return reply(async () => {
       this.#admit(check);
-      this.#createIfAllowed(mayCreate);
+      await this.#createIfAllowed(mayCreate);
       // The pack has its own limit; this bounds the commands in front of it too.
       return receivePack(this.#receivePackContext(), limitBytes(fromReadableStream(body), this.limits.maxPackBytes + (16 << 20), "the push"));
     });
   }
 
-  #createIfAllowed(mayCreate: boolean) {
+  async #createIfAllowed(mayCreate: boolean): Promise<void> {
     if (this.#exists()) return;
     if (!mayCreate) throw notFound();
+    await this.#list();
     this.store.setMeta("created", new Date().toISOString());
     this.store.setMeta("visibility", this.env.DEFAULT_VISIBILITY === "private" ? "private" : "public");
+  }
+
+  /** Lists this repo's name in the RepoDirectory, once (repos made before it existed list on start). */
+  async #list(): Promise<void> {
+    if (this.store.getMeta("listed") !== undefined) return;
+    await repoDirectory(this.env.RepoDirectory).add(this.name);
+    this.store.setMeta("listed", "1");
+  }
+
+  /** A repo created before the RepoDirectory existed lists itself the first time it wakes. */
+  override async onStart(): Promise<void> {
+    try {
+      if (this.#exists()) await this.#list();
+    } catch (e) {
+      // Not fatal: the repo still serves whoever reaches it, and the next wake lists it.
+      console.error("repo actor: could not list this repo in the directory", e);
+    }
   }
 
   // --- access ---------------------------------------------------------------
@@ -376,8 +397,10 @@ export class RepoActor extends Agent<Env> {
   /** Every method but `commit` (which may create the repository) needs it to exist. */
   #run<M extends RpcMethod>(method: M, request: RpcRequest): Promise<RpcReply> {
     const handler = HANDLERS[method] as Handler<M>;
-    return dispatch(method, request, (input) => {
+    return dispatch(method, request, async (input) => {
       if (method !== "commit" && !this.#exists()) throw notFound();
+      // A commit that may create the repo lists its name first (listing a name creates no repo).
+      if (method === "commit" && !this.#exists() && this.env.AUTO_CREATE === "true") await this.#list();
       return handler(this.#rpcContext(), input);
     });
   }
@@ -469,7 +492,7 @@ export class RepoActor extends Agent<Env> {
   async push(check: AccessCheck | null, input: PushRequest, pack: ReadableStream<Uint8Array>): Promise<PushReply> {
     try {
       this.#admit(check);
-      this.#createIfAllowed(this.env.AUTO_CREATE === "true");
+      await this.#createIfAllowed(this.env.AUTO_CREATE === "true");
       const parsed = parseInput(PushInput, input, "push");
       const body = limitBytes(fromReadableStream(pack), this.limits.maxPackBytes, "the pushed pack");
       return { ok: true, result: await push(this.#receivePackContext(), parsed, body) };
