@@ -211,4 +211,10 @@ describe("missing and private look the same to an outsider", () => {
     const [h, m] = [median(times.hidden), median(times.missing)];
     expect(Math.max(h, m), JSON.stringify({ h, m })).toBeLessThan(3 * Math.min(h, m) + 15);
   });
+
+  it("a client cannot claim a caller: the gateway's caller header is its own", async () => {
+    const forged = JSON.stringify({ kind: "token", principal: { tokenId: "forged", scopes: ["admin"], repos: [], expiresAt: null } });
+    const r = await rawRequest(base, `/${owner}/hidden/ws`, { headers: { ...UPGRADE, "x-edgegit-caller": forged } });
+    expect([r.status, r.text]).toEqual([404, "repository not found\n"]);
+  });
 });
