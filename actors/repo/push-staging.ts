@@ -190,6 +190,29 @@ export class PushStaging implements IndexStaging<number> {
     if (wrong) throw wrongType(wrong.oid, wrong.actual, wrong.claimed);
   }
 
+  /**
+   * True when some object of the pack is named by no object of it and no ref command: one no new
+   * ref reaches, unless it was indexed already. (With none, every object is reachable from the
+   * commands' new ids: follow referrers up the object graph and it ends at one.) Call after
+   * checkConnectivity, once the commands' ids are linked.
+   */
+  hasOrphans(): boolean {
+    if (!this.#spilled) {
+      for (const oid of this.#entryOids.keys()) if (!this.#named.has(oid)) return true;
+      return false;
+    }
+    this.flush();
+    return (
+      this.#sql
+        .exec(
+          `SELECT 1 FROM push_objects s WHERE s.pack = ?1
+             AND NOT EXISTS (SELECT 1 FROM push_links l WHERE l.pack = ?1 AND l.oid = s.oid) LIMIT 1`,
+          this.pack,
+        )
+        .toArray().length > 0
+    );
+  }
+
   /** checkConnectivity before the spill: named ids not in the pack are looked up in the index, in batches. */
   #checkInMemory(): void {
     const outside = [...this.#named.keys()].filter((oid) => !this.#entryOids.has(oid));

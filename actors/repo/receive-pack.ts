@@ -23,6 +23,7 @@ import type { RepoLimits } from "./limits.ts";
 import { PushStaging } from "./push-staging.ts";
 import type { RepoStore } from "./repo-store.ts";
 import { chooseHead } from "./head.ts";
+import { markStranded } from "./reachability.ts";
 
 export interface ReceivePackContext {
   store: RepoStore;
@@ -210,17 +211,17 @@ function applyCommands(ctx: ReceivePackContext, req: ReceivePackRequest, ingeste
         store.setPackFamilyState(ingested.packId, "garbage", "refused");
       }
     }
-    let clean = store.getMeta("clean") !== "0";
-    if (ingested && anyMoves && statuses.some((s) => !s.ok)) clean = false; // some pushed objects may be unreachable
+    // Pushed objects no moved ref reaches: those of refused commands, or ones no object names.
+    let stranded = !!ingested && anyMoves && (statuses.some((s) => !s.ok) || ingested.staging.hasOrphans());
     const now = Date.now();
     req.commands.forEach((c, i) => {
       if (!statuses[i]!.ok) return;
       if (c.newOid === ZERO_OID || (c.oldOid !== ZERO_OID && !(typeOf(c.oldOid) === "commit" && typeOf(c.newOid) === "commit" && store.isAncestor(c.oldOid, c.newOid))))
-        clean = false; // a delete or a forced update may strand objects
+        stranded = true; // a delete or a forced update may strand objects
       store.setRef(c.ref, c.newOid === ZERO_OID ? null : c.newOid);
       moved.push({ ref: c.ref, old: c.oldOid, new: c.newOid, seq: store.appendRefLog(c.ref, c.oldOid, c.newOid, "git-push", now) });
     });
-    store.setMeta("clean", clean ? "1" : "0");
+    if (stranded) markStranded(store);
     if (moved.length) chooseHead(store);
     return statuses;
   });

@@ -8,6 +8,8 @@
  *   failed or was refused: GC deletes garbage packs' R2 objects.
  * - A thin pushed pack has a companion (`completes` = its id) holding its missing bases whole, so
  *   the two together resolve every delta without the rest of the repository.
+ * - `reach_closure` holds every object the refs reached at the ref state `meta['reach.closure']`
+ *   names (actors/repo/reachability.ts); it is a cache, rebuilt whole.
  * - `push_*` tables hold a push in progress (actors/repo/push-staging.ts), keyed by its pack; they
  *   are never part of the index. New tables only ever appear here with `IF NOT EXISTS`, so an
  *   existing database gains them on its next start.
@@ -29,6 +31,7 @@ export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS tags (oid TEXT PRIMARY KEY, target TEXT NOT NULL, target_type TEXT NOT NULL) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS ref_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, ref TEXT NOT NULL, old TEXT NOT NULL,
      new TEXT NOT NULL, source TEXT NOT NULL, at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS reach_closure (oid TEXT PRIMARY KEY) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS push_objects (pack INTEGER NOT NULL, offset INTEGER NOT NULL, header_len INTEGER NOT NULL,
      packed_len INTEGER NOT NULL, entry_type INTEGER NOT NULL, data_size INTEGER NOT NULL, base_offset INTEGER, base_oid TEXT,
      oid TEXT, type TEXT, size INTEGER, depth INTEGER, PRIMARY KEY (pack, offset)) WITHOUT ROWID`,

@@ -1,6 +1,6 @@
 /**
  * Moves one ref by compare-and-swap inside the caller's transaction, logs the move in `ref_log`
- * (bounded), and keeps HEAD and the `clean` flag right.
+ * (bounded), and keeps HEAD and the reachability marks (`markStranded`) right.
  * Invariants:
  * - Call only inside `store.transact`: a failed check throws and the whole transaction rolls back.
  * - `expected` null means the ref must not exist (`ref-exists` otherwise); a mismatch is
@@ -9,13 +9,14 @@
 import { ZERO_OID, type Oid } from "../../../engine/index.ts";
 import { rpcError } from "../../../protocol/rpc/index.ts";
 import { chooseHead } from "../head.ts";
+import { markStranded } from "../reachability.ts";
 import type { RepoStore } from "../repo-store.ts";
 import { trimRefLog, type RefEventSource } from "./ref-log.ts";
 
 export function casRef(store: RepoStore, ref: string, expected: Oid | null, next: Oid | null, source: RefEventSource): number {
   checkRef(store, ref, expected);
   store.setRef(ref, next);
-  if (next === null) store.setMeta("clean", "0"); // a delete may strand objects: no more fast-path clones
+  if (next === null || (expected !== null && !store.isAncestor(expected, next))) markStranded(store); // objects may have lost their ref
   const seq = store.appendRefLog(ref, expected ?? ZERO_OID, next ?? ZERO_OID, source, Date.now());
   trimRefLog(store);
   chooseHead(store);
