@@ -3,7 +3,8 @@
  * commits. The fast path (a full clone of a repo with no stranded objects) takes every live object
  * in stored order with no walk; with a blob filter, every live object the filter keeps.
  * Invariants:
- * - Wants are checked first: each must be an object some ref reaches (allow-reachable-sha1-in-want).
+ * - Wants are checked first: each must be an object some ref reaches (allow-reachable-sha1-in-want),
+ *   as reachability.ts decides.
  * - Locations come back sorted by (pack, offset), so a base precedes its OFS_DELTAs.
  */
 import { GitError, enumerateObjects, type ObjectFilter, type ObjectLocation, type Oid } from "../../engine/index.ts";
@@ -11,23 +12,16 @@ import type { PackContext, PackRequest } from "./pack-response.ts";
 import type { PackPool } from "../pack-worker/pool.ts";
 import { poolTreeDiffer } from "../pack-worker/tree-diff-pool.ts";
 import type { RepoStore } from "./repo-store.ts";
+import { reachableObjects, type ReachContext } from "./reachability.ts";
 
-/** Checks that every want is an object some ref reaches (allow-reachable-sha1-in-want). */
-export function checkWants(store: RepoStore, wants: readonly Oid[]): void {
-  const tips = new Set(store.refs().map((r) => r.oid));
-  const unknown = wants.filter((w) => !tips.has(w));
-  if (unknown.length === 0) return;
-  const located = store.locateSync(unknown);
-  for (const w of unknown) {
-    const loc = located.get(w);
-    if (!loc) throw new GitError("not-our-ref", `upload-pack: not our ref ${w}`);
-    if (loc.type === "commit" && !reachableFromRefs(store, w)) throw new GitError("not-our-ref", `upload-pack: not our ref ${w}`);
-  }
-}
-
-function reachableFromRefs(store: RepoStore, oid: Oid): boolean {
-  const tips = store.refs().map((r) => store.peel(r.oid).oid);
-  return tips.some((t) => store.isAncestor(oid, t));
+/**
+ * Checks that every want, of any type, is an object some ref reaches (allow-reachable-sha1-in-want).
+ * A missing and an unreachable want get the same answer, so wants cannot probe for ids.
+ */
+export async function checkWants(ctx: ReachContext, wants: readonly Oid[]): Promise<void> {
+  const reachable = await reachableObjects(ctx, wants);
+  const refused = wants.find((w) => !reachable.has(w));
+  if (refused) throw new GitError("not-our-ref", `upload-pack: not our ref ${refused}`);
 }
 
 /**

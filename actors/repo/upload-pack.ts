@@ -28,7 +28,7 @@ export async function uploadPackV0(ctx: PackContext, body: AsyncIterable<Uint8Ar
     const multiAck = caps.has("multi_ack_detailed") ? 2 : caps.has("multi_ack") ? 1 : 0;
     const common = commonHaves(ctx, req.haves);
     // v0 asks for relative depth and for filtering with capabilities, v2 with arguments.
-    const prep = prepareFetch(ctx, { ...req, deepenRelative: caps.has("deepen-relative") }, common, caps.has("filter"));
+    const prep = await prepareFetch(ctx, { ...req, deepenRelative: caps.has("deepen-relative") }, common, caps.has("filter"));
     if (!prep.ok) {
       yield prep.err;
       return;
@@ -88,7 +88,7 @@ export async function uploadPackV2(ctx: PackContext, body: AsyncIterable<Uint8Ar
   const args = parseFetchArgs(req.args);
   return (async function* (): AsyncGenerator<Uint8Array> {
     const common = commonHaves(ctx, args.haves);
-    const prep = prepareFetch(ctx, args, common, true);
+    const prep = await prepareFetch(ctx, args, common, true);
     if (!prep.ok) {
       yield prep.err;
       return;
@@ -131,9 +131,9 @@ type Prepared = { ok: true; shallow?: ShallowPlan; filter?: ObjectFilter } | { o
  * Checks the wants and plans what a fetch needs before any pack byte: the shallow plan and the
  * object filter. A request the server won't serve gets git's `ERR` line.
  */
-function prepareFetch(ctx: PackContext, req: FetchShape, common: readonly Oid[], filterNegotiated: boolean): Prepared {
+async function prepareFetch(ctx: PackContext, req: FetchShape, common: readonly Oid[], filterNegotiated: boolean): Promise<Prepared> {
   try {
-    checkWants(ctx.store, req.wants);
+    await checkWants(ctx, req.wants);
     const shallow = planFor(ctx, req.wants, common, req);
     if (req.filter !== undefined && !filterNegotiated) throw new GitError("capability-not-advertised", "filtering capability not negotiated");
     return { ok: true, shallow, filter: req.filter === undefined ? undefined : parseObjectFilter(req.filter) };
