@@ -5,6 +5,8 @@
  * - A name is tried as `refs/…` itself, then under refs/, refs/tags/, refs/heads/, refs/remotes/
  *   (and refs/remotes/<name>/HEAD), before being read as an abbreviated id (4 to 39 hex digits).
  * - An abbreviated id matching two objects is `rev-ambiguous`, never a guess.
+ * - Only the id a revision starts from is checked with the context (`typeOf`, `expandPrefix`):
+ *   ancestry, peeling and paths from an object the caller may name lead only to such objects.
  * Spec: gitrevisions(7) "SPECIFYING REVISIONS"; git-rev-parse(1) "--verify".
  */
 import { GitError } from "../errors.ts";
@@ -19,9 +21,12 @@ import { lookupPath } from "./tree-path.ts";
 export interface RevContext {
   /** The id a full ref name, or "HEAD", points at. */
   ref(name: string): Oid | undefined;
-  /** Up to two stored ids starting with `hex` (enough to tell unique from ambiguous). */
-  expandPrefix(hex: string): Oid[];
-  /** The type of a stored object without inflating it; undefined if it is not stored. */
+  /**
+   * Up to two ids starting with `hex` (enough to tell unique from ambiguous), among the objects a
+   * caller may name by id (a server: those its refs reach).
+   */
+  expandPrefix(hex: string): Promise<Oid[]>;
+  /** The type of an object a caller may name by id, without inflating it; undefined if it may not (or is not stored). */
   typeOf(oid: Oid): Promise<ObjectType | undefined>;
   /** A stored object's content; throws if it is missing. */
   read(oid: Oid): Promise<GitObject>;
@@ -98,7 +103,7 @@ async function resolveName(ctx: RevContext, name: string, rev: string): Promise<
     if (oid) return typed(ctx, oid, rev);
   }
   if (/^[0-9a-f]{4,39}$/.test(name)) {
-    const ids = ctx.expandPrefix(name);
+    const ids = await ctx.expandPrefix(name);
     if (ids.length > 1) throw new GitError<RevErrorCode>("rev-ambiguous", `short object id ${name} is ambiguous`, { data: { rev: rev.slice(0, 200) } });
     if (ids.length === 1) return typed(ctx, ids[0]!, rev);
   }

@@ -3,22 +3,20 @@
  * object index, contents through the object reader. Plus the tree reader every RPC uses.
  * Invariants:
  * - Types come from the index, so checking a revision's type never inflates a blob.
+ * - A revision may start at an id (full or abbreviated) only if the refs reach it; otherwise it
+ *   fails as an id the repository lacks does (reachability.ts).
  */
 import { GitError, decodeTree, type Oid, type TreeEntry } from "../../../engine/index.ts";
 import type { RevContext } from "../../../engine/rev/index.ts";
 import { headTarget } from "../head.ts";
+import { expandReachablePrefix, reachableObjects } from "../reachability.ts";
 import type { RpcContext } from "./context.ts";
 
 export function revContext(ctx: RpcContext): RevContext {
   return {
     ref: (name) => ctx.store.ref(name === "HEAD" ? headTarget(ctx.store) : name),
-    // Hex digits sort below "g", so [hex, hex + "g") is every id that starts with hex.
-    expandPrefix: (hex) =>
-      ctx.store.sql
-        .exec<{ oid: string }>(`SELECT oid FROM objects WHERE oid >= ? AND oid < ? ORDER BY oid LIMIT 2`, hex, hex + "g")
-        .toArray()
-        .map((r) => r.oid as Oid),
-    typeOf: async (oid) => ctx.store.locateSync([oid]).get(oid)?.type,
+    expandPrefix: (hex) => expandReachablePrefix(ctx, hex),
+    typeOf: async (oid) => (await reachableObjects(ctx, [oid])).get(oid),
     read: (oid) => ctx.objects.require(oid),
   };
 }
