@@ -18,6 +18,7 @@ import type { Env } from "../../actors/env.ts";
 import { R2PackReader } from "../../actors/r2/r2-pack-reader.ts";
 import { DEFAULT_LIMITS } from "../../actors/repo/limits.ts";
 import { PushStaging } from "../../actors/repo/push-staging.ts";
+import { reachableObjects } from "../../actors/repo/reachability.ts";
 import { RepoStore } from "../../actors/repo/repo-store.ts";
 import { push } from "../../actors/repo/rpc/push.ts";
 import { PUSH_STAGING_TABLES } from "../../actors/repo/schema.ts";
@@ -177,6 +178,23 @@ describe.each(MODES)("receive-pack over the actor's SQLite, %s", (_mode, limits)
       expect((await push([{ ref: "refs/heads/b", old: null, new: c2.oid }], pack([c2, both, b]))).unpack).toMatch(new RegExp(`^object-invalid ${b.oid} is named as both a (blob and a tree|tree and a blob)$`));
       expect(objectRows(store)).toBe(0);
       expect(stagingRows(store)).toBe(0);
+    });
+  });
+
+  it("marks the repo stranded when a pushed pack holds an object nothing names, which then is not reachable", async () => {
+    await inRepo(async ({ store, push }) => {
+      const f = blob("f\n");
+      const t = tree([["100644", "f", f]]);
+      const c0 = commit(t, [], 0);
+      expect((await push([{ ref: "refs/heads/main", old: null, new: c0.oid }], pack([c0, t, f]))).unpack).toBe("ok");
+      expect(store.getMeta("clean")).not.toBe("0");
+      const c1 = commit(t, [c0], 1);
+      const orphan = blob("nothing names me\n");
+      expect((await push([{ ref: "refs/heads/main", old: c0.oid, new: c1.oid }], pack([c1, orphan]))).unpack).toBe("ok");
+      expect(store.getMeta("clean")).toBe("0");
+      const packs = new R2PackReader(env.PACKS);
+      const reach = await reachableObjects({ store, objects: new ObjectReader(store, packs), packs }, [c0.oid, c1.oid, t.oid, f.oid, orphan.oid]);
+      expect([...reach.keys()].sort()).toEqual([c0.oid, c1.oid, t.oid, f.oid].sort());
     });
   });
 
