@@ -74,7 +74,8 @@ export async function expandReachablePrefix(ctx: ReachContext, hex: string): Pro
   // Hex digits sort below "g", so [hex, hex + "g") is every id that starts with hex.
   for (let after = hex; found.length < 2; ) {
     const page = ctx.store.sql
-      .exec<{ oid: string }>(`SELECT oid FROM objects WHERE oid > ? AND oid < ? ORDER BY oid LIMIT ?`, after, hex + "g", PREFIX_PAGE)
+      .exec<{ oid: string }>(
+        `SELECT oid FROM objects WHERE oid > ? AND oid < ? ORDER BY oid LIMIT ?`, after, hex + "g", PREFIX_PAGE)
       .toArray()
       .map((r) => r.oid as Oid);
     if (page.length === 0) break;
@@ -123,13 +124,15 @@ function locate(store: RepoStore, oids: readonly Oid[]): Map<Oid, Located> {
 /** The commits of `oids` that are ancestors of a peeled ref tip (or tips themselves). */
 function reachableCommits(store: RepoStore, oids: readonly Oid[]): Oid[] {
   if (oids.length === 0) return [];
-  const tips = [...new Set(store.refs().map((r) => store.peel(r.oid)).filter((p) => p.type === "commit").map((p) => p.oid))];
+  const peeled = store.refs().map((r) => store.peel(r.oid));
+  const tips = [...new Set(peeled.filter((p) => p.type === "commit").map((p) => p.oid))];
   // Ancestors have lower generations, so the walk never needs to go below the oldest asked commit.
   return store.sql
     .exec<{ oid: string }>(
       `WITH RECURSIVE
          floor(g) AS (SELECT min(c.generation) FROM json_each(?2) j JOIN commits c ON c.oid = j.value),
-         anc(oid) AS (SELECT c.oid FROM json_each(?1) j JOIN commits c ON c.oid = j.value WHERE c.generation >= (SELECT g FROM floor)
+         anc(oid) AS (SELECT c.oid FROM json_each(?1) j JOIN commits c ON c.oid = j.value
+             WHERE c.generation >= (SELECT g FROM floor)
            UNION SELECT p.parent FROM commit_parents p JOIN anc a ON p.child = a.oid JOIN commits c ON c.oid = p.parent
            WHERE c.generation >= (SELECT g FROM floor))
        SELECT a.oid FROM anc a JOIN json_each(?2) q ON q.value = a.oid`,
@@ -146,7 +149,8 @@ function reachableTags(store: RepoStore, oids: readonly Oid[]): Oid[] {
   return store.sql
     .exec<{ oid: string }>(
       `WITH RECURSIVE named(oid) AS (SELECT t.oid FROM refs r JOIN tags t ON t.oid = r.oid
-           UNION SELECT t.oid FROM named n JOIN tags up ON up.oid = n.oid AND up.target_type = 'tag' JOIN tags t ON t.oid = up.target)
+           UNION SELECT t.oid FROM named n JOIN tags up ON up.oid = n.oid AND up.target_type = 'tag'
+             JOIN tags t ON t.oid = up.target)
        SELECT n.oid FROM named n JOIN json_each(?) q ON q.value = n.oid`,
       JSON.stringify(oids),
     )
@@ -174,7 +178,10 @@ async function inClosure(ctx: ReachContext, oids: readonly Oid[]): Promise<Set<O
 function closureRows(store: RepoStore, oids: readonly Oid[]): Set<Oid> {
   const out = new Set<Oid>();
   for (let i = 0; i < oids.length; i += BATCH) {
-    const rows = store.sql.exec<{ oid: string }>(`SELECT c.oid FROM json_each(?) j JOIN reach_closure c ON c.oid = j.value`, JSON.stringify(oids.slice(i, i + BATCH)));
+    const rows = store.sql.exec<{ oid: string }>(
+      `SELECT c.oid FROM json_each(?) j JOIN reach_closure c ON c.oid = j.value`,
+      JSON.stringify(oids.slice(i, i + BATCH)),
+    );
     for (const r of rows) out.add(r.oid as Oid);
   }
   return out;
@@ -219,7 +226,10 @@ async function walkClosure(ctx: ReachContext, key: ClosureKey): Promise<void> {
   store.transact(() => {
     store.sql.exec(`DELETE FROM reach_closure`);
     for (let i = 0; i < oids.length; i += BATCH)
-      store.sql.exec(`INSERT OR IGNORE INTO reach_closure (oid) SELECT value FROM json_each(?)`, JSON.stringify(oids.slice(i, i + BATCH)));
+      store.sql.exec(
+        `INSERT OR IGNORE INTO reach_closure (oid) SELECT value FROM json_each(?)`,
+        JSON.stringify(oids.slice(i, i + BATCH)),
+      );
     store.setMeta("reach.closure", JSON.stringify(key));
   });
 }

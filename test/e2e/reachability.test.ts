@@ -14,7 +14,9 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { PKT_DELIM, PKT_FLUSH, pktLine } from "../../protocol/index.ts";
 import { createToken } from "./admin-api.ts";
-import { ZERO_OID, baseUrl, commitFile, git, lines, postReceivePack, repoNames, revParse, splitCredentials, tempDir, tinyRepo, uniqueRepoUrl } from "./git.ts";
+import {
+  ZERO_OID, baseUrl, commitFile, git, lines, postReceivePack, repoNames, revParse, splitCredentials, tempDir, tinyRepo, uniqueRepoUrl,
+} from "./git.ts";
 import { errLine, rawRequest, type RawReply } from "./raw-http.ts";
 
 const SECRET = "AWS_SECRET_ACCESS_KEY=reachability-test-4f1c9e\n";
@@ -61,14 +63,13 @@ async function strandedRepo(how: "deleted" | "force-pushed"): Promise<Repo> {
   else await git(src, ["push", "-q", "-f", withToken, "main:refs/heads/secret"]);
   const url = splitCredentials(withToken).url;
   const all = lines((await git(src, ["cat-file", "--batch-all-objects", "--batch-check=%(objectname)"])).stdout);
-  return {
-    url,
-    path: new URL(url).pathname,
-    secret: { commit: await revParse(src, "secret"), tree: await revParse(src, "secret^{tree}"), blob: await revParse(src, "secret:secret.txt") },
-    old: { commit: await revParse(src, "main~1"), tree: await revParse(src, "main~1^{tree}"), blob: await revParse(src, "main~1:file-1.txt") },
-    main: await revParse(src, "main"),
-    all,
-  };
+  const ids = async (rev: string, file: string): Promise<Ids> => ({
+    commit: await revParse(src, rev),
+    tree: await revParse(src, `${rev}^{tree}`),
+    blob: await revParse(src, `${rev}:${file}`),
+  });
+  const [secret, old, main] = [await ids("secret", "secret.txt"), await ids("main~1", "file-1.txt"), await revParse(src, "main")];
+  return { url, path: new URL(url).pathname, secret, old, main, all };
 }
 
 /** A hex string of `length` that no object id of `repo` starts with. */
@@ -81,17 +82,25 @@ function missingId(repo: Repo, length = 40): string {
 
 function rpc(repo: Repo, caller: Caller, method: string, body: unknown): Promise<RawReply> {
   const rpcPath = `${repo.path.replace(/\.git$/, "")}/rpc/${method}`;
-  return rawRequest(baseUrl(), rpcPath, { method: "POST", headers: { "content-type": "application/json", ...headersOf(caller) }, body: new TextEncoder().encode(JSON.stringify(body)) });
+  const headers = { "content-type": "application/json", ...headersOf(caller) };
+  return rawRequest(baseUrl(), rpcPath, { method: "POST", headers, body: new TextEncoder().encode(JSON.stringify(body)) });
 }
 
 function uploadPack(repo: Repo, caller: Caller, protocol: 0 | 2, want: string): Promise<RawReply> {
   const body =
     protocol === 0
       ? Buffer.concat([pktLine(`want ${want} side-band-64k ofs-delta\n`), PKT_FLUSH, pktLine("done\n")])
-      : Buffer.concat([pktLine("command=fetch\n"), pktLine("object-format=sha1\n"), PKT_DELIM, pktLine(`want ${want}\n`), pktLine("ofs-delta\n"), pktLine("done\n"), PKT_FLUSH]);
+      : Buffer.concat([
+          pktLine("command=fetch\n"), pktLine("object-format=sha1\n"), PKT_DELIM,
+          pktLine(`want ${want}\n`), pktLine("ofs-delta\n"), pktLine("done\n"), PKT_FLUSH,
+        ]);
   return rawRequest(baseUrl(), `${repo.path}/git-upload-pack`, {
     method: "POST",
-    headers: { "content-type": "application/x-git-upload-pack-request", ...(protocol === 2 ? { "git-protocol": "version=2" } : {}), ...headersOf(caller) },
+    headers: {
+      "content-type": "application/x-git-upload-pack-request",
+      ...(protocol === 2 ? { "git-protocol": "version=2" } : {}),
+      ...headersOf(caller),
+    },
     body: new Uint8Array(body),
   });
 }
@@ -230,11 +239,14 @@ describe("a pushed pack holding an object nothing names", () => {
     expect(pushed.report).toContain("ok refs/heads/main");
     const url = splitCredentials(withToken).url;
     const [owner, name] = repoNames(url);
-    const repo: Repo = { url, path: `/${owner}/${name}.git`, secret: { commit: tip, tree: "", blob: orphan }, old: { commit: "", tree: "", blob: "" }, main: tip, all: [orphan, tip] };
+    const none = { commit: "", tree: "", blob: "" };
+    const repo: Repo = { url, path: `/${owner}/${name}.git`, secret: { ...none, blob: orphan }, old: none, main: tip, all: [orphan, tip] };
     for (const caller of callers) {
       const fake = missingId(repo);
-      for (const v of [0, 2] as const) expectLikeMissing(await uploadPack(repo, caller, v, orphan), await uploadPack(repo, caller, v, fake), orphan, fake);
-      expectLikeMissing(await rpc(repo, caller, "resolve", { rev: orphan }), await rpc(repo, caller, "resolve", { rev: fake }), orphan, fake);
+      for (const v of [0, 2] as const)
+        expectLikeMissing(await uploadPack(repo, caller, v, orphan), await uploadPack(repo, caller, v, fake), orphan, fake);
+      const resolve = (rev: string) => rpc(repo, caller, "resolve", { rev });
+      expectLikeMissing(await resolve(orphan), await resolve(fake), orphan, fake);
     }
     const mirror = join(tempDir(), "mirror");
     await git(tempDir(), ["clone", "-q", "--mirror", url, mirror]);

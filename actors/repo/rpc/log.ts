@@ -21,7 +21,10 @@ interface Cursor {
 }
 
 export async function log(ctx: RpcContext, input: RpcParsedInput<"log">): Promise<RpcResult<"log">> {
-  const start = input.cursor !== undefined ? (await decodeCursor(ctx, input.cursor, input.path)).frontier : [await resolveCommit(revContext(ctx), input.rev)];
+  const start =
+    input.cursor !== undefined
+      ? (await decodeCursor(ctx, input.cursor, input.path)).frontier
+      : [await resolveCommit(revContext(ctx), input.rev)];
   const page = await walkLog(
     {
       commits: (oids) => ctx.store.commits(oids),

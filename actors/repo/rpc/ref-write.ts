@@ -16,7 +16,8 @@ import { trimRefLog, type RefEventSource } from "./ref-log.ts";
 export function casRef(store: RepoStore, ref: string, expected: Oid | null, next: Oid | null, source: RefEventSource): number {
   checkRef(store, ref, expected);
   store.setRef(ref, next);
-  if (next === null || (expected !== null && !store.isAncestor(expected, next))) markStranded(store); // objects may have lost their ref
+  // A delete or a move that is not a fast-forward may leave objects no ref reaches.
+  if (next === null || (expected !== null && !store.isAncestor(expected, next))) markStranded(store);
   const seq = store.appendRefLog(ref, expected ?? ZERO_OID, next ?? ZERO_OID, source, Date.now());
   trimRefLog(store);
   chooseHead(store);
