@@ -13,6 +13,7 @@ export * from "./object/tree.ts";
 export * from "./object/tag.ts";
 export * from "./object/references.ts";
 export * from "./object-reader.ts";
+export * from "./pace.ts";
 export * from "./cache/byte-lru.ts";
 export * from "./pack/entry-header.ts";
 export * from "./pack/delta.ts";

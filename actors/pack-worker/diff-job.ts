@@ -6,8 +6,8 @@
  * - One result per item, in item order: that pair's FileDiff as JSON.
  * - Every batch carries its own step budget for the line diff.
  */
-import { utf8, type ObjectLocation, type Oid } from "../../engine/index.ts";
-import { diffBatch } from "../../engine/diff/index.ts";
+import { Pacer, utf8, type ObjectLocation, type Oid } from "../../engine/index.ts";
+import { DIFF_SLICE_UNITS, diffBatch } from "../../engine/diff/index.ts";
 import { batchObjectReader } from "./batch-objects.ts";
 import type { JobContext } from "./jobs.ts";
 
@@ -24,10 +24,12 @@ export async function* runDiffJob(ctx: JobContext, batch: DiffJobBatch): AsyncGe
   const sides = batch.items.flatMap((i) => [i.old, i.new].filter((l): l is ObjectLocation => l !== undefined));
   const objects = batchObjectReader(ctx, [...batch.context, ...sides]);
   const budget = { steps: batch.steps };
+  const pace = new Pacer(DIFF_SLICE_UNITS);
   for (const item of batch.items) {
     const blobs = new Map<Oid, Uint8Array>();
     for (const side of [item.old, item.new]) if (side) blobs.set(side.oid, (await objects.readAt(side)).data);
-    const [d] = diffBatch(blobs, [{ oldOid: item.old?.oid ?? null, newOid: item.new?.oid ?? null }], { context: batch.contextLines, maxFileBytes: batch.maxFileBytes, budget });
+    const [d] = await diffBatch(blobs, [{ oldOid: item.old?.oid ?? null, newOid: item.new?.oid ?? null }],
+      { context: batch.contextLines, maxFileBytes: batch.maxFileBytes, budget, pace });
     yield utf8(JSON.stringify(d));
   }
 }

@@ -6,8 +6,8 @@
  *   binary, so the caller merges batches exactly as if it had searched them itself.
  * - Every batch carries its own step budget: no slot can spin past it.
  */
-import { utf8 } from "../../engine/index.ts";
-import { compileGrepPattern, grepBatch, type GrepMatch } from "../../engine/grep/index.ts";
+import { Pacer, utf8 } from "../../engine/index.ts";
+import { GREP_SLICE_UNITS, compileGrepPattern, grepBatch, type GrepMatch } from "../../engine/grep/index.ts";
 import type { ObjectLocation } from "../../engine/index.ts";
 import { batchObjectReader } from "./batch-objects.ts";
 import type { JobContext } from "./jobs.ts";
@@ -35,11 +35,12 @@ export async function* runGrepJob(ctx: JobContext, batch: GrepJobBatch): AsyncGe
   const vm = compileGrepPattern(batch.pattern, { ignoreCase: batch.ignoreCase, fixed: batch.fixed });
   const objects = batchObjectReader(ctx, [...batch.context, ...batch.items.map((i) => i.location)]);
   const budget = { steps: batch.steps };
+  const pace = new Pacer(GREP_SLICE_UNITS);
   let left = batch.maxMatches;
   for (const item of batch.items) {
     const data = (await objects.readAt(item.location)).data;
     const target = { path: item.path, oid: item.location.oid };
-    const r = left > 0 && budget.steps > 0 ? grepBatch(new Map([[target.oid, data]]), [target], vm, { maxMatches: left, maxLineChars: batch.maxLineChars, budget }) : undefined;
+    const r = left > 0 && budget.steps > 0 ? await grepBatch(new Map([[target.oid, data]]), [target], vm, { maxMatches: left, maxLineChars: batch.maxLineChars, budget, pace }) : undefined;
     left -= r?.matches.length ?? 0;
     const result: GrepJobResult = { matches: r?.matches ?? [], binary: (r?.binarySkipped ?? 0) > 0, stopped: r ? r.stopped : left <= 0 ? "max-results" : "budget" };
     yield utf8(JSON.stringify(result));

@@ -5,15 +5,16 @@
  * Invariants:
  * - Blob bytes read per request are bounded (MAX_DIFF_BYTES), as is each file (MAX_FILE_BYTES) and
  *   the line-diff work (DIFF_STEPS); files past a bound are `tooLarge`, with no hunks.
+ * - The line diff yields to the event loop every slice of work (`Pacer`), here and in the slots.
  */
 import { decodeCommit, entryKind, type Oid } from "../../../engine/index.ts";
-import { detectRenames, diffBatch, diffTrees, type FileDiff, type RenamedChange, type TreeChange } from "../../../engine/diff/index.ts";
+import { DIFF_SLICE_UNITS, detectRenames, diffBatch, diffTrees, type FileDiff, type RenamedChange, type TreeChange } from "../../../engine/diff/index.ts";
 import { matchesPathspecs, pathspecsMayContain } from "../../../engine/grep/index.ts";
 import { resolveCommit, resolveTree } from "../../../engine/rev/index.ts";
 import type { RpcParsedInput, RpcResult } from "../../../protocol/rpc/index.ts";
 import type { RpcContext } from "./context.ts";
 import { env as workerEnv } from "cloudflare:workers";
-import { fromUtf8, type ObjectLocation } from "../../../engine/index.ts";
+import { Pacer, fromUtf8, type ObjectLocation } from "../../../engine/index.ts";
 import { packPoolFromEnv, runBatches, type PackPool, type PackPoolEnv } from "../../pack-worker/pool.ts";
 import { planWholeEntries } from "../../pack-worker/whole-entries.ts";
 import { readTree, revContext } from "./rev-context.ts";
@@ -44,6 +45,7 @@ export async function diff(ctx: RpcContext, input: RpcParsedInput<"diff">): Prom
   }
 
   const budget = { steps: DIFF_STEPS };
+  const pace = new Pacer(DIFF_SLICE_UNITS);
   const out: RpcResult<"diff">["files"] = [];
   const pool = ctx.pool ?? packPoolFromEnv(workerEnv as PackPoolEnv);
   if (pool.slot && files.length >= pool.threshold) {
@@ -55,7 +57,8 @@ export async function diff(ctx: RpcContext, input: RpcParsedInput<"diff">): Prom
     const side = (s: { mode: string; oid: Oid } | undefined) => (s && entryKind(s.mode) === "blob" ? s.oid : null);
     const objects = await loader.load(batch.flatMap((f) => [side(f.old), side(f.new)].filter((o): o is Oid => o !== null)));
     const loadable = batch.filter((f) => [side(f.old), side(f.new)].every((o) => o === null || objects.has(o)));
-    const diffs = diffBatch(objects, loadable.map((f) => ({ oldOid: side(f.old), newOid: side(f.new) })), { context: input.context, maxFileBytes: MAX_FILE_BYTES, budget });
+    const pairs = loadable.map((f) => ({ oldOid: side(f.old), newOid: side(f.new) }));
+    const diffs = await diffBatch(objects, pairs, { context: input.context, maxFileBytes: MAX_FILE_BYTES, budget, pace });
     const byFile = new Map(loadable.map((f, k) => [f, diffs[k]!]));
     for (const f of batch) out.push(describe(f, byFile.get(f) ?? { binary: false, tooLarge: true, hunks: [] }));
   }

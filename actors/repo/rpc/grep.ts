@@ -7,9 +7,10 @@
  * - Bounded three ways: matches (`maxResults`), blob bytes read (MAX_GREP_BYTES) and matcher steps
  *   (MATCH_STEPS, see engine/grep/pike-vm.ts); `stoppedBy` names the bound that ended the search.
  * - Files larger than MAX_FILE_BYTES are skipped, so one huge blob cannot eat the byte budget.
+ * - The search yields to the event loop every slice of matcher work (`Pacer`), here and in the slots.
  */
 import type { Oid } from "../../../engine/index.ts";
-import { compileGrepPattern, grepBatch, matchesPathspecs, pathspecsMayContain, treeFiles, type GrepTarget } from "../../../engine/grep/index.ts";
+import { GREP_SLICE_UNITS, compileGrepPattern, grepBatch, matchesPathspecs, pathspecsMayContain, treeFiles, type GrepTarget } from "../../../engine/grep/index.ts";
 import { resolveTree } from "../../../engine/rev/index.ts";
 import type { RpcParsedInput, RpcResult } from "../../../protocol/rpc/index.ts";
 import type { RpcContext } from "./context.ts";
@@ -17,7 +18,7 @@ import { packPoolFromEnv, runBatches, type PackPool, type PackPoolEnv } from "..
 import { planWholeEntries } from "../../pack-worker/whole-entries.ts";
 import type { GrepJobResult } from "../../pack-worker/grep-job.ts";
 import { env as workerEnv } from "cloudflare:workers";
-import { fromUtf8, type ObjectLocation } from "../../../engine/index.ts";
+import { Pacer, fromUtf8, type ObjectLocation } from "../../../engine/index.ts";
 import { readTree, revContext } from "./rev-context.ts";
 
 const MAX_GREP_BYTES = 32 << 20;
@@ -38,6 +39,7 @@ export async function grep(ctx: RpcContext, input: RpcParsedInput<"grep">): Prom
   });
   const out: RpcResult<"grep"> = { matches: [], truncated: false, stoppedBy: null, filesSearched: 0, binarySkipped: 0 };
   const budget = { steps: MATCH_STEPS };
+  const pace = new Pacer(GREP_SLICE_UNITS);
   let bytesLeft = MAX_GREP_BYTES;
   let batch: GrepTarget[] = [];
   let batchBytes = 0;
@@ -46,7 +48,7 @@ export async function grep(ctx: RpcContext, input: RpcParsedInput<"grep">): Prom
   const flush = async (): Promise<boolean> => {
     const objects = new Map<Oid, Uint8Array>();
     for (const t of batch) objects.set(t.oid, (await ctx.objects.require(t.oid)).data);
-    const r = grepBatch(objects, batch, vm, { maxMatches: input.maxResults - out.matches.length, maxLineChars: MAX_LINE_CHARS, budget });
+    const r = await grepBatch(objects, batch, vm, { maxMatches: input.maxResults - out.matches.length, maxLineChars: MAX_LINE_CHARS, budget, pace });
     out.matches.push(...r.matches);
     out.filesSearched += r.searched;
     out.binarySkipped += r.binarySkipped;
