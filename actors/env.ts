@@ -11,6 +11,16 @@ export interface Env {
   TokenStore: DurableObjectNamespace<TokenStore>;
   /** Which repository names may exist (actors/repo/repo-directory.ts). */
   RepoDirectory: DurableObjectNamespace<RepoDirectory>;
+  /** Per-caller budgets (gateway/rate-limit.ts): git fetches and cheap RPC reads; grep, diff and log of a path; writes. */
+  CHEAP_READS: RateLimit;
+  EXPENSIVE_READS: RateLimit;
+  WRITES: RateLimit;
+  /** Override the bindings' limits per period ("off": none); for local and test servers. */
+  CHEAP_READS_LIMIT?: string;
+  EXPENSIVE_READS_LIMIT?: string;
+  WRITES_LIMIT?: string;
+  /** Expensive RPC calls one repository runs at once; more are refused `busy`. */
+  EXPENSIVE_CALLS_PER_REPO?: string;
   /** The bootstrap admin token (a secret: `wrangler secret put ADMIN_TOKEN`, or .dev.vars locally). */
   ADMIN_TOKEN?: string;
   /** Visibility of a new repository: "public" (default) or "private". */

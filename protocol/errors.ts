@@ -63,6 +63,9 @@ export const PROTOCOL_ERROR_STATUS: Record<string, number> = {
   "zlib-corrupt": 400,
   "zlib-size-mismatch": 400,
   "missing-objects": 400,
+  // over a caller's budget (gateway/rate-limit.ts) or the repo's expensive-call cap; Retry-After says when
+  "rate-limited": 429,
+  "busy": 429,
 };
 
 export function httpStatusFor(code: string): number {

@@ -6,6 +6,8 @@
  * Invariants:
  * - Errors become responses once, in `toResponse`; handlers throw `GitError`s.
  * - A repo is addressed only by its validated `owner/name`.
+ * - Every request is charged to its caller's budget for its cost class before an actor works on it
+ *   (rate-limit.ts); over budget is 429 with Retry-After.
  * - Every route names the scope it needs, checked before the actor does any work: 401 (with a
  *   Basic challenge) for a missing or bad credential, 403 for a token without the scope, 404 for a
  *   private repo the caller may not read. What the token cannot settle travels with the one actor
@@ -17,13 +19,17 @@
  */
 import { GitError, ZERO_OID, isOid, type Oid } from "../../engine/index.ts";
 import { httpStatusFor, parseRepoPath } from "../../protocol/index.ts";
-import { RPC_ERROR_STATUS, SOCKET_PROTOCOL, isRpcMethod, parseSocketProtocols, rpcError, type RpcErrorBody, type RpcReply, type RpcRequest } from "../../protocol/rpc/index.ts";
+import {
+  RPC_ERROR_STATUS, SOCKET_PROTOCOL, isRpcMethod, parseSocketProtocols, rpcCost, rpcError,
+  type RpcCost, type RpcErrorBody, type RpcReply, type RpcRequest,
+} from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
 import { ACTOR_SOCKET_PATH, CALLER_HEADER, REFUSAL_HEADER, type GitReply } from "../repo/repo-actor.ts";
 import { encodeCaller } from "../repo/socket-caller.ts";
 import { authenticate, authenticateToken, checkWithoutRepo, type AccessCheck, type Caller } from "../auth/access.ts";
 import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
 import type { Scope } from "../auth/tokens.ts";
+import { chargeCaller } from "./rate-limit.ts";
 import { readJson, requestBody } from "./request-body.ts";
 import { repoDirectory } from "../repo/repo-directory.ts";
 
@@ -40,6 +46,8 @@ interface Route {
   method: "GET" | "POST";
   /** Matched against the path after `/<owner>/<repo>`. */
   suffix: string | RegExp;
+  /** The budget a request spends; RPC calls are charged by method once their body is read. */
+  cost?: RpcCost;
   handle(c: RouteContext, m: RegExpExecArray | null): Promise<Response>;
 }
 
@@ -50,14 +58,14 @@ const MAX_RPC_BODY = 32 << 20;
 const SUPERJSON_TYPE = "application/vnd.superjson+json";
 
 const ROUTES: readonly Route[] = [
-  { method: "GET", suffix: "/info/refs", handle: infoRefs },
-  { method: "POST", suffix: "/git-upload-pack", handle: (c) => service(c, "git-upload-pack") },
-  { method: "POST", suffix: "/git-receive-pack", handle: (c) => service(c, "git-receive-pack") },
-  { method: "GET", suffix: "/ws", handle: socket },
-  { method: "POST", suffix: "/rpc/push", handle: pushPack },
-  { method: "POST", suffix: "/rpc/fetchPack", handle: fetchPackRoute },
+  { method: "GET", suffix: "/info/refs", handle: infoRefs, cost: "cheap" },
+  { method: "POST", suffix: "/git-upload-pack", handle: (c) => service(c, "git-upload-pack"), cost: "cheap" },
+  { method: "POST", suffix: "/git-receive-pack", handle: (c) => service(c, "git-receive-pack"), cost: "write" },
+  { method: "GET", suffix: "/ws", handle: socket, cost: "cheap" },
+  { method: "POST", suffix: "/rpc/push", handle: pushPack, cost: "write" },
+  { method: "POST", suffix: "/rpc/fetchPack", handle: fetchPackRoute, cost: "cheap" },
   { method: "POST", suffix: /^\/rpc\/([A-Za-z]{1,40})$/, handle: (c, m) => rpc(c, m![1]!) },
-  { method: "POST", suffix: "/settings", handle: settings },
+  { method: "POST", suffix: "/settings", handle: settings, cost: "write" },
 ];
 
 /**
@@ -86,6 +94,7 @@ export async function handle(request: Request, env: Env, _ctx: ExecutionContext)
     if (request.method !== route.method) throw new GitError("method-not-allowed", `${suffix} needs ${route.method}`);
     json = suffix.startsWith("/rpc/") || suffix === "/settings";
     const caller = await callerOf(request, env, url, suffix);
+    if (route.cost) await chargeCaller(env, request, caller, route.cost);
     return await route.handle({ request, env, url, owner, repo, caller }, typeof route.suffix === "string" ? null : route.suffix.exec(suffix));
   } catch (e) {
     return json && e instanceof GitError ? errorJson(e.toJSON()) : toResponse(e);
@@ -227,6 +236,7 @@ async function rpc(c: RouteContext, method: string): Promise<Response> {
   if (!isRpcMethod(method)) throw rpcError("rpc-unknown-method", `no RPC method ${JSON.stringify(method)}`);
   const check = await admission(c, WRITE_RPC.has(method) ? "write" : "read", method === "commit" && mayCreate(c));
   const body = await readJson(c.request, MAX_RPC_BODY, "rpc-bad-input", {});
+  await chargeCaller(c.env, c.request, c.caller, rpcCost(method, WRITE_RPC.has(method), body));
   const superjson = (c.request.headers.get("content-type") ?? "").includes(SUPERJSON_TYPE);
   const request = { input: superjson ? body : { json: body } } as RpcRequest;
   // The stub types the reply through its serialized form; it is the RpcReply the actor built.
@@ -276,7 +286,12 @@ async function settings(c: RouteContext): Promise<Response> {
 function errorJson(error: RpcErrorBody): Response {
   const status = statusOf(error.code);
   const challenge: Record<string, string> = status === 401 ? { "www-authenticate": 'Basic realm="edgegit"' } : {};
-  return Response.json({ error }, { status, headers: { ...challenge, ...NO_CACHE } });
+  return Response.json({ error }, { status, headers: { ...challenge, ...retryAfter(error.data), ...NO_CACHE } });
+}
+
+/** A 429's wait (`data.retryAfter`, seconds) as the header clients and git's curl read. */
+function retryAfter(data: Readonly<Record<string, unknown>>): Record<string, string> {
+  return typeof data.retryAfter === "number" ? { "retry-after": String(data.retryAfter) } : {};
 }
 
 function statusOf(code: string): number {
@@ -289,7 +304,8 @@ function toResponse(e: unknown): Response {
     const status = statusOf(e.code);
     // A 401 challenges for Basic credentials, so git asks its credential helper.
     const challenge: Record<string, string> = status === 401 ? { "www-authenticate": 'Basic realm="edgegit"' } : {};
-    if (status < 500) return new Response(`${e.message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...challenge, ...NO_CACHE } });
+    const headers = { "content-type": "text/plain; charset=utf-8", ...challenge, ...retryAfter(e.data), ...NO_CACHE };
+    if (status < 500) return new Response(`${e.message}\n`, { status, headers });
   }
   console.error("gateway: internal error", e);
   return new Response("internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });

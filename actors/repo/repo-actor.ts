@@ -21,12 +21,13 @@
 import { Agent, callable, getCurrentAgent, type Connection, type ConnectionContext } from "agents";
 import { GitError, ObjectReader, fromReadableStream, limitBytes, toReadableStream } from "../../engine/index.ts";
 import {
-  FetchPackInput, PushInput, SOCKET_CLOSE_NOT_FOUND, SOCKET_CLOSE_TOKEN_DEAD, rpcError,
+  FetchPackInput, PushInput, SOCKET_CLOSE_NOT_FOUND, SOCKET_CLOSE_TOKEN_DEAD, rpcCost, rpcError,
   type FetchPackRequest, type PushRequest, type PushResult, type RpcErrorBody, type RpcMethod, type RpcParsedInput, type RpcReply, type RpcRequest, type RpcResult,
 } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
 import { R2PackReader } from "../r2/r2-pack-reader.ts";
 import { advertiseRefs } from "./advertise.ts";
+import { expensiveCallsFromEnv, type ExpensiveCalls } from "./expensive-calls.ts";
 import { limitsFromEnv, type RepoLimits } from "./limits.ts";
 import type { PackContext } from "./pack-response.ts";
 import { receivePack, type ReceivePackContext } from "./receive-pack.ts";
@@ -70,6 +71,7 @@ const HANDLERS: { [M in RpcMethod]: Handler<M> } = {
 export class RepoActor extends Agent<Env> {
   #store: RepoStore | undefined;
   #objects: ObjectReader | undefined;
+  #expensive: ExpensiveCalls | undefined;
 
   get store(): RepoStore {
     return (this.#store ??= new RepoStore(this.ctx.storage));
@@ -394,14 +396,19 @@ export class RepoActor extends Agent<Env> {
     return this.#run(method, request);
   }
 
-  /** Every method but `commit` (which may create the repository) needs it to exist. */
+  /**
+   * Every method but `commit` (which may create the repository) needs it to exist. Expensive reads
+   * (grep, diff, log of a path) run within the repo's cap on such calls in flight, on every transport.
+   */
   #run<M extends RpcMethod>(method: M, request: RpcRequest): Promise<RpcReply> {
     const handler = HANDLERS[method] as Handler<M>;
     return dispatch(method, request, async (input) => {
       if (method !== "commit" && !this.#exists()) throw notFound();
       // A commit that may create the repo lists its name first (listing a name creates no repo).
       if (method === "commit" && !this.#exists() && this.env.AUTO_CREATE === "true") await this.#list();
-      return handler(this.#rpcContext(), input);
+      if (rpcCost(method, false, input) !== "expensive") return handler(this.#rpcContext(), input);
+      this.#expensive ??= expensiveCallsFromEnv(this.env.EXPENSIVE_CALLS_PER_REPO);
+      return this.#expensive.run(() => handler(this.#rpcContext(), input));
     });
   }
 

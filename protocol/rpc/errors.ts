@@ -39,7 +39,11 @@ export type RpcErrorCode =
   | "object-malformed"
   | "object-invalid"
   /** The gateway: a plain request to the WebSocket endpoint. */
-  | "upgrade-required";
+  | "upgrade-required"
+  /** Over the caller's budget; `data.retryAfter` is in seconds (also the Retry-After header). */
+  | "rate-limited"
+  /** The repository runs as many expensive calls as it may at once; retry after `data.retryAfter` s. */
+  | "busy";
 
 export const RPC_ERROR_STATUS: Readonly<Record<RpcErrorCode, number>> = {
   "rpc-bad-input": 400,
@@ -67,6 +71,8 @@ export const RPC_ERROR_STATUS: Readonly<Record<RpcErrorCode, number>> = {
   "object-malformed": 400,
   "object-invalid": 400,
   "upgrade-required": 426,
+  "rate-limited": 429,
+  "busy": 429,
 };
 
 export interface RpcErrorBody {

@@ -9,6 +9,7 @@ export * from "./api.ts";
 export * from "./base64.ts";
 export * from "./bounded-json.ts";
 export * from "./commit.ts";
+export * from "./cost.ts";
 export * from "./common.ts";
 export * from "./diff.ts";
 export * from "./errors.ts";
