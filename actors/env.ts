@@ -11,7 +11,7 @@ export interface Env {
   TokenStore: DurableObjectNamespace<TokenStore>;
   /** Which repository names may exist (actors/repo/repo-directory.ts). */
   RepoDirectory: DurableObjectNamespace<RepoDirectory>;
-  /** Per-caller budgets (gateway/rate-limit.ts): git fetches and cheap RPC reads; grep, diff and log of a path; writes. */
+  /** Per-caller budgets (gateway/rate-limit.ts): cheap reads; grep, diff and log of a path; writes. */
   CHEAP_READS: RateLimit;
   EXPENSIVE_READS: RateLimit;
   WRITES: RateLimit;

@@ -29,11 +29,13 @@ export async function chargeCaller(env: Env, request: Request, caller: Caller, c
   const override = env[budget.limitVar];
   if (override === "off") return;
   const limit = Number(override);
-  const options = { key: `${cost}:${callerKey(request, caller)}`, ...(override && Number.isInteger(limit) && limit > 0 ? { limit } : {}) };
+  const overrides = override && Number.isInteger(limit) && limit > 0 ? { limit } : {};
+  const options = { key: `${cost}:${callerKey(request, caller)}`, ...overrides };
   // `limit` is not in workers-types' RateLimitOptions; the runtime's and wrangler dev's API take it.
   const { success } = await env[budget.binding].limit(options as RateLimitOptions);
   if (success) return;
-  throw new GitError("rate-limited", `too many ${cost === "write" ? "writes" : `${cost} reads`}: retry in ${budget.periodSeconds} s`, {
+  const what = cost === "write" ? "writes" : `${cost} reads`;
+  throw new GitError("rate-limited", `too many ${what}: retry in ${budget.periodSeconds} s`, {
     data: { retryAfter: budget.periodSeconds },
     retryable: true,
   });

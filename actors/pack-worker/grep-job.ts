@@ -40,7 +40,8 @@ export async function* runGrepJob(ctx: JobContext, batch: GrepJobBatch): AsyncGe
   for (const item of batch.items) {
     const data = (await objects.readAt(item.location)).data;
     const target = { path: item.path, oid: item.location.oid };
-    const r = left > 0 && budget.steps > 0 ? await grepBatch(new Map([[target.oid, data]]), [target], vm, { maxMatches: left, maxLineChars: batch.maxLineChars, budget, pace }) : undefined;
+    const opts = { maxMatches: left, maxLineChars: batch.maxLineChars, budget, pace };
+    const r = left > 0 && budget.steps > 0 ? await grepBatch(new Map([[target.oid, data]]), [target], vm, opts) : undefined;
     left -= r?.matches.length ?? 0;
     const result: GrepJobResult = { matches: r?.matches ?? [], binary: (r?.binarySkipped ?? 0) > 0, stopped: r ? r.stopped : left <= 0 ? "max-results" : "budget" };
     yield utf8(JSON.stringify(result));

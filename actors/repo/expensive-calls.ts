@@ -17,11 +17,10 @@ export class ExpensiveCalls {
   constructor(readonly max: number) {}
 
   async run<T>(work: () => T | Promise<T>): Promise<T> {
-    if (this.#running >= this.max)
-      throw new GitError("busy", `this repository is running ${this.max} expensive calls; retry in ${BUSY_RETRY_SECONDS} s`, {
-        data: { retryAfter: BUSY_RETRY_SECONDS },
-        retryable: true,
-      });
+    if (this.#running >= this.max) {
+      const message = `this repository is running ${this.max} expensive calls; retry in ${BUSY_RETRY_SECONDS} s`;
+      throw new GitError("busy", message, { data: { retryAfter: BUSY_RETRY_SECONDS }, retryable: true });
+    }
     this.#running++;
     try {
       return await work();

@@ -41,7 +41,9 @@ const BINARY_PROBE = 8000;
 /** Work between yields for a caller's Pacer: Myers steps and bytes split into lines are a few ns each. */
 export const DIFF_SLICE_UNITS = 500_000;
 
-export async function diffBatch(objects: ReadonlyMap<Oid, Uint8Array>, batch: readonly DiffPair[], opts: DiffBatchOptions): Promise<FileDiff[]> {
+export async function diffBatch(
+  objects: ReadonlyMap<Oid, Uint8Array>, batch: readonly DiffPair[], opts: DiffBatchOptions,
+): Promise<FileDiff[]> {
   const out: FileDiff[] = [];
   for (const pair of batch) {
     const a = pair.oldOid ? blob(objects, pair.oldOid) : new Uint8Array(0);

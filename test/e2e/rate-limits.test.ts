@@ -63,7 +63,8 @@ async function textHeavyRepo(): Promise<string> {
 
 beforeAll(async () => {
   admin = randomAdminToken();
-  server = await startWrangler({ adminToken: admin, vars: Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)])) });
+  const vars = Object.fromEntries(Object.entries(LIMITS).map(([k, v]) => [k, String(v)]));
+  server = await startWrangler({ adminToken: admin, vars });
   writer = (await createToken(server.baseUrl, admin, { name: "setup", scopes: ["write"] })).token;
   await git(await textHeavyRepo(), ["push", "-q", withToken(`${server.baseUrl}/pub/big.git`, writer), "main"]);
   await git(await tinyRepo(3), ["push", "-q", withToken(`${server.baseUrl}/pub/other.git`, writer), "main"]);
@@ -87,8 +88,10 @@ describe("cost bounds", () => {
         method: "POST",
         headers: { "content-type": "application/json", "cf-connecting-ip": "10.1.0.1" },
         body: JSON.stringify({ rev: "main", pattern: COSTLY_PATTERN }),
-      }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get("retry-after"), body: (await res.json()) as { error?: { code: string } } }))
-        .finally(() => settled++),
+      }).then(async (res) => {
+        const body = (await res.json()) as { error?: { code: string } };
+        return { status: res.status, retryAfter: res.headers.get("retry-after"), body };
+      }).finally(() => settled++),
     );
     const busy: number[] = [];
     while (settled < greps.length && busy.length < SAMPLES) busy.push(await lsRemoteMs(other));
@@ -99,7 +102,8 @@ describe("cost bounds", () => {
     expect(codes.filter((c) => c === "busy").length, codes.join(" ")).toBeGreaterThan(0);
     expect(codes.filter((c) => c === "ok").length, codes.join(" ")).toBeGreaterThanOrEqual(LIMITS.EXPENSIVE_CALLS_PER_REPO);
     expect(codes.every((c) => ["ok", "busy", "rate-limited"].includes(c)), codes.join(" ")).toBe(true);
-    for (const r of replies.filter((r) => r.body.error)) expect([r.status, r.retryAfter]).toEqual([429, r.body.error!.code === "busy" ? "1" : String(PERIOD_S)]);
+    for (const r of replies.filter((r) => r.body.error))
+      expect([r.status, r.retryAfter]).toEqual([429, r.body.error!.code === "busy" ? "1" : String(PERIOD_S)]);
 
     // Enough samples fell while the greps ran (each spends seconds of CPU) to judge the median.
     expect(busy.length, `ls-remote samples during the greps; idle ${idle.map(Math.round)}`).toBeGreaterThanOrEqual(3);
@@ -132,7 +136,8 @@ describe("per-caller budgets", () => {
     for (let i = 0; i < LIMITS.CHEAP_READS_LIMIT; i++) expect((await rawRequest(server.baseUrl, path, as("10.3.0.1"))).status).toBe(200);
     const over = await rawRequest(server.baseUrl, path, as("10.3.0.1"));
     expect([over.status, over.headers["retry-after"]]).toEqual([429, String(PERIOD_S)]);
-    const lsRemote = await git(tempDir(), ["-c", "http.extraHeader=CF-Connecting-IP: 10.3.0.1", "ls-remote", `${server.baseUrl}/pub/other.git`], { allowFail: true });
+    const header = "http.extraHeader=CF-Connecting-IP: 10.3.0.1";
+    const lsRemote = await git(tempDir(), ["-c", header, "ls-remote", `${server.baseUrl}/pub/other.git`], { allowFail: true });
     expect(lsRemote.stderr).toMatch(/returned error: 429/);
     // Another address, and the same /64 of IPv6 counted as one caller.
     expect((await rawRequest(server.baseUrl, path, as("10.3.0.2"))).status).toBe(200);
