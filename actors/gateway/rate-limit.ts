@@ -15,7 +15,6 @@ import type { Env } from "../env.ts";
 import type { RpcCost } from "../../protocol/rpc/index.ts";
 import type { Caller } from "../auth/access.ts";
 
-
 /** Each class's binding, its override var, and the period set for that binding in wrangler.jsonc. */
 const BUDGETS = {
   cheap: { binding: "CHEAP_READS", limitVar: "CHEAP_READS_LIMIT", periodSeconds: 10 },
@@ -24,13 +23,21 @@ const BUDGETS = {
 } as const satisfies Record<RpcCost, { binding: keyof Env; limitVar: keyof Env; periodSeconds: 10 | 60 }>;
 
 /** Spends one unit of `cost` for this caller; throws `rate-limited` once the budget is gone. */
-export async function chargeCaller(env: Env, request: Request, caller: Caller, cost: RpcCost): Promise<void> {
+export function chargeCaller(env: Env, request: Request, caller: Caller, cost: RpcCost): Promise<void> {
+  return chargeKey(env, callerKey(request, caller), cost);
+}
+
+/**
+ * `chargeCaller` for a key made earlier by `callerKey`: a socket's calls are charged in the actor,
+ * to the key the gateway computed at the upgrade.
+ */
+export async function chargeKey(env: Env, key: string, cost: RpcCost): Promise<void> {
   const budget = BUDGETS[cost];
   const override = env[budget.limitVar];
   if (override === "off") return;
   const limit = Number(override);
   const overrides = override && Number.isInteger(limit) && limit > 0 ? { limit } : {};
-  const options = { key: `${cost}:${callerKey(request, caller)}`, ...overrides };
+  const options = { key: `${cost}:${key}`, ...overrides };
   // `limit` is not in workers-types' RateLimitOptions; the runtime's and wrangler dev's API take it.
   const { success } = await env[budget.binding].limit(options as RateLimitOptions);
   if (success) return;

@@ -24,12 +24,12 @@ import {
   type RpcCost, type RpcErrorBody, type RpcReply, type RpcRequest,
 } from "../../protocol/rpc/index.ts";
 import type { Env } from "../env.ts";
-import { ACTOR_SOCKET_PATH, CALLER_HEADER, REFUSAL_HEADER, type GitReply } from "../repo/repo-actor.ts";
+import { ACTOR_SOCKET_PATH, CALLER_HEADER, RATE_KEY_HEADER, REFUSAL_HEADER, type GitReply } from "../repo/repo-actor.ts";
 import { encodeCaller } from "../repo/socket-caller.ts";
 import { authenticate, authenticateToken, checkWithoutRepo, type AccessCheck, type Caller } from "../auth/access.ts";
 import { handleAdmin, isAdminPath } from "../auth/admin-routes.ts";
 import type { Scope } from "../auth/tokens.ts";
-import { chargeCaller } from "./rate-limit.ts";
+import { callerKey, chargeCaller } from "./rate-limit.ts";
 import { readJson, requestBody } from "./request-body.ts";
 import { repoDirectory } from "../repo/repo-directory.ts";
 
@@ -202,6 +202,8 @@ async function socket(c: RouteContext): Promise<Response> {
   // the socket is judged against it, and a revocation of its token ends it.
   const headers = new Headers(c.request.headers);
   headers.set(CALLER_HEADER, encodeCaller(c.caller));
+  // Each call on the socket is charged in the actor to the budgets of the caller who opened it.
+  headers.set(RATE_KEY_HEADER, callerKey(c.request, c.caller));
   // The token stays at the gateway; the client learns from our answer which protocol was chosen.
   const { ours } = parseSocketProtocols(headers.get("sec-websocket-protocol"));
   headers.delete("sec-websocket-protocol");

@@ -47,10 +47,14 @@ import { listRefs, resolve } from "./rpc/refs.ts";
 import { deliver, subscribe, unsubscribe } from "./rpc/subscriptions.ts";
 import { BOOTSTRAP_TOKEN_ID, authenticateToken, authorize, type AccessCheck, type Caller, type Visibility } from "../auth/access.ts";
 import { repoDirectory } from "./repo-directory.ts";
-import { CALLER_HEADER, callerOfConnection, decodeCaller, markRevoked, rememberCaller, tokenOfConnection } from "./socket-caller.ts";
+import {
+  CALLER_HEADER, RATE_KEY_HEADER, callerOfConnection, decodeCaller, markRevoked, rateKeyOfConnection, rememberCaller,
+  tokenOfConnection,
+} from "./socket-caller.ts";
+import { chargeKey } from "../gateway/rate-limit.ts";
 import { uploadPackV0, uploadPackV2 } from "./upload-pack.ts";
 
-export { CALLER_HEADER } from "./socket-caller.ts";
+export { CALLER_HEADER, RATE_KEY_HEADER } from "./socket-caller.ts";
 /** Set on the actor's refusal of a socket upgrade, so the gateway answers it as its own refusal. */
 export const REFUSAL_HEADER = "x-edgegit-refused";
 /** The path the gateway opens every socket with; the client's own path never reaches the SDK. */
@@ -292,7 +296,7 @@ export class RepoActor extends Agent<Env> {
   async onConnect(connection: Connection, ctx: ConnectionContext): Promise<void> {
     try {
       const caller = decodeCaller(ctx.request.headers.get(CALLER_HEADER));
-      rememberCaller(connection, caller);
+      rememberCaller(connection, caller, ctx.request.headers.get(RATE_KEY_HEADER));
       if (caller.kind !== "token" || caller.principal.tokenId === BOOTSTRAP_TOKEN_ID) return;
       const registered = this.#watch(connection, caller);
       this.#registering.set(connection.id, registered);
@@ -390,6 +394,9 @@ export class RepoActor extends Agent<Env> {
     try {
       if (WRITE_METHODS.has(method)) await this.#checkSocketWrite(request?.token);
       else await this.#checkSocketRead();
+      // A socket's calls spend the budgets of the caller who opened it, as HTTP calls do at the gateway.
+      const { connection } = getCurrentAgent();
+      if (connection) await chargeKey(this.env, rateKeyOfConnection(connection), rpcCost(method, WRITE_METHODS.has(method), request?.input));
     } catch (e) {
       return { ok: false, error: errorBody(e, method) };
     }

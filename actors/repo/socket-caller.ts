@@ -14,9 +14,13 @@ import type { Caller } from "../auth/access.ts";
 
 /** Set by the gateway on a WebSocket upgrade: the verified caller as JSON (never the token). */
 export const CALLER_HEADER = "x-edgegit-caller";
+/** Set by the gateway on a WebSocket upgrade: the key the caller's budgets are kept under. */
+export const RATE_KEY_HEADER = "x-edgegit-rate-key";
 
 interface CallerState {
   caller?: Caller;
+  /** The caller's rate-limit key (gateway/rate-limit.ts `callerKey`): each call on the socket is charged to it. */
+  rateKey?: string;
   /** The TokenStore said this socket's token was revoked. */
   revoked?: boolean;
 }
@@ -46,8 +50,13 @@ export function decodeCaller(header: string | null): Caller {
   return { kind: "bad-token" };
 }
 
-export function rememberCaller(conn: Connection, caller: Caller): void {
-  conn.setState({ ...stateOf(conn), caller });
+export function rememberCaller(conn: Connection, caller: Caller, rateKey: string | null): void {
+  conn.setState({ ...stateOf(conn), caller, rateKey: rateKey ?? "unknown" });
+}
+
+/** The key this socket's calls are charged to. */
+export function rateKeyOfConnection(conn: Connection): string {
+  return stateOf(conn).rateKey ?? "unknown";
 }
 
 /** Marks the socket's token dead, so its reads fail even before the close reaches the client. */

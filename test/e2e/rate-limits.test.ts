@@ -14,6 +14,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "../../client/index.ts";
 import { createToken } from "./admin-api.ts";
 import { commitFile, git, tempDir, tinyRepo, withToken } from "./git.ts";
 import { rawRequest } from "./raw-http.ts";
@@ -112,6 +113,22 @@ describe("cost bounds", () => {
 });
 
 describe("per-caller budgets", () => {
+  it("a socket's calls spend the cheap budget of the token that opened it, as HTTP calls do", { timeout: 120_000 }, async () => {
+    const reader = (await createToken(server.baseUrl, admin, { name: "socket reader", scopes: ["read"] })).token;
+    await windowStart();
+    const client = connect(server.baseUrl, "pub", "other", { token: reader });
+    try {
+      const codes: string[] = [];
+      for (let i = 0; i < LIMITS.CHEAP_READS_LIMIT + 5; i++)
+        codes.push(await client.refs({}).then(() => "ok", (e: { code?: string }) => e.code ?? String(e)));
+      // The upgrade spent one unit of the same budget.
+      expect(codes.filter((c) => c === "ok").length).toBe(LIMITS.CHEAP_READS_LIMIT - 1);
+      expect(codes.slice(-5)).toEqual(Array(5).fill("rate-limited"));
+    } finally {
+      client.close();
+    }
+  });
+
   it("a write token over its write budget gets 429 on push, and git shows it", { timeout: 120_000 }, async () => {
     const token = (await createToken(server.baseUrl, admin, { name: "pusher", scopes: ["write"] })).token;
     const url = withToken(`${server.baseUrl}/pub/pushed.git`, token);
