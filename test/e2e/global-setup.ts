@@ -11,7 +11,10 @@ let server: WranglerServer | undefined;
 
 export async function setup(project: TestProject) {
   const adminToken = randomAdminToken();
-  server = await startWrangler({ adminToken });
+  // Every file shares this server and one write token, so the suite is one very busy caller: its
+  // budgets are raised far past the defaults (rate-limits.test.ts checks the limits on a server of its own).
+  const vars = { CHEAP_READS_LIMIT: "100000", EXPENSIVE_READS_LIMIT: "100000", WRITES_LIMIT: "100000" };
+  server = await startWrangler({ adminToken, vars });
   const { token } = await createToken(server.baseUrl, adminToken, { name: "e2e suite", scopes: ["write"] });
   project.provide("baseUrl", server.baseUrl);
   project.provide("adminToken", adminToken);
