@@ -22,7 +22,11 @@ import { randomAdminToken, startWrangler, type WranglerServer } from "./wrangler
 const admin = randomAdminToken();
 let server: WranglerServer;
 beforeAll(async () => {
-  server = await startWrangler({ adminToken: admin });
+  // Budgets off: wrangler dev simulates the Rate Limiting binding with a SQLite Durable Object in the
+  // persist dir, whose writes (~4 KB a request) are the simulator's, not the app's storage; and 1,000
+  // requests from one address would spend a real budget too (rate-limits.test.ts checks those).
+  const vars = { CHEAP_READS_LIMIT: "off", EXPENSIVE_READS_LIMIT: "off", WRITES_LIMIT: "off" };
+  server = await startWrangler({ adminToken: admin, vars });
 });
 afterAll(async () => {
   await server?.stop();
