@@ -9,7 +9,6 @@
  */
 import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { decodeEntryHeader } from "../../../engine/pack/entry-header.ts";
 import { lines, type GitRunner } from "./git-run.ts";
 
 /** What one incremental fetch received, from the server and from git's upload-pack. */
@@ -252,9 +251,11 @@ export function decodePack(
   let refToInPack = 0;
   for (const [off, id] of inPack) {
     if (before.has(id)) resentIds.push(id);
-    const header = decodeEntryHeader(pack.subarray(off), off);
-    if (!header) throw new Error(`the pack's entry at ${off} is cut off`);
-    if (header.entryType === 7 && ids.has(header.baseOid!)) refToInPack++;
+    let at = off;
+    let b = pack[at++]!;
+    const type = (b >> 4) & 7;
+    while (b & 0x80) b = pack[at++]!;
+    if (type === 7 && ids.has(Buffer.from(pack.subarray(at, at + 20)).toString("hex"))) refToInPack++;
   }
   return { objects, bytes: pack.length, resent: resentIds.length, resentIds: resentIds.slice(0, 20), refToInPack };
 }
