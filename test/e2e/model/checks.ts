@@ -251,6 +251,8 @@ export function decodePack(
   let refToInPack = 0;
   for (const [off, id] of inPack) {
     if (before.has(id)) resentIds.push(id);
+    // Read here, not with engine/pack/entry-header.ts: its imports reach TypeScript that Node's type
+    // stripping cannot run, and scripts/model-test.mjs runs this module under plain Node.
     let at = off;
     let b = pack[at++]!;
     const type = (b >> 4) & 7;
